@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One settings block for every Swift target (as grpc-swift-2 does).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+var targets: [Target] = [
+    // ---- C libraries (Debian's -dev packages) ----
+    .systemLibrary(
+        name: "CRDKafka", path: "Sources/CLibraries/CRDKafka",
+        pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+    .systemLibrary(
+        name: "CNGHTTP2", path: "Sources/CLibraries/CNGHTTP2",
+        pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+    .systemLibrary(
+        name: "CProtobufC", path: "Sources/CLibraries/CProtobufC",
+        pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+    // protoc-c output for Protos/ (regenerate with scripts/generate-protos.sh).
+    .target(name: "CTickgateProto", dependencies: ["CProtobufC"]),
+
+    // ---- Swift modules ----
+    // Symbols, exact decimals, ticks, stream messages and their protobuf-c codec.
+    .target(name: "TickgateModel", dependencies: ["CTickgateProto", "CProtobufC", nioCore]),
+    // librdkafka: producer, partition reader, embedded broker.
+    .target(name: "TickgateKafka", dependencies: ["CRDKafka", "TickgateModel", logging]),
+    // nghttp2 sessions and the gRPC-over-HTTP/2 protocol pieces shared by server and client.
+    .target(name: "TickgateHTTP2", dependencies: ["CNGHTTP2", "TickgateModel", nioCore]),
+    // The gateway: Kafka → subscription registry → gRPC streams.
+    .target(
+        name: "TickgateGateway",
+        dependencies: ["TickgateModel", "TickgateKafka", "TickgateHTTP2", nioCore, nioPosix, logging]),
+    // Feed adapters that publish ticks into Kafka.
+    .target(name: "TickgateFeeds", dependencies: ["TickgateModel", "TickgateKafka", logging]),
+    // Client library for app developers.
+    .target(name: "TickgateClient", dependencies: ["TickgateModel", "TickgateHTTP2", nioCore, nioPosix]),
+    // The `tickgate` command.
+    .executableTarget(
+        name: "TickgateCLI",
+        dependencies: [
+            "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateFeeds", "TickgateClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            nioCore, nioPosix, logging,
+        ]),
+
+    // ---- Tests ----
+    .target(
+        name: "TickgateTestSupport",
+        dependencies: ["TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateClient", nioCore, nioPosix, logging],
+        path: "Tests/TickgateTestSupport"),
+    .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel"]),
+    .testTarget(name: "TickgateHTTP2Tests", dependencies: ["TickgateHTTP2", "TickgateModel", nioCore]),
+    .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport"]),
+    .testTarget(
+        name: "TickgateGatewayTests",
+        dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateTestSupport", nioCore]),
+    .testTarget(
+        name: "TickgateClientTests",
+        dependencies: ["TickgateClient", "TickgateGateway", "TickgateModel", "TickgateTestSupport", "TickgateFeeds"]),
+]
+
+for index in targets.indices where targets[index].type != .system {
+    if targets[index].type == .regular, targets[index].name.hasPrefix("C") { continue }
+    targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
+}
+
+let package = Package(
+    name: "tickgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tickgate", targets: ["TickgateCLI"]),
+        .library(name: "TickgateClient", targets: ["TickgateClient"]),
+        .library(name: "TickgateModel", targets: ["TickgateModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: targets
+)

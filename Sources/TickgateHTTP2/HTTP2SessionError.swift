@@ -1,0 +1,7 @@
+/// A connection-level HTTP/2 failure: the connection cannot go on.
+package struct HTTP2SessionError: Error, CustomStringConvertible {
+    package let code: Int
+    package let detail: String
+
+    package var description: String { "HTTP/2 session error \(code): \(detail)" }
+}

@@ -1,0 +1,56 @@
+import CNGHTTP2
+
+extension NGHTTP2Session {
+    /// nghttp2's callbacks: C functions that capture nothing and find the
+    /// session through `user_data`.
+    static func installCallbacks(_ callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            guard let frame, let userData else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            me.headerBlocks[frame.pointee.hd.stream_id] = []
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
+            guard let frame, let userData, let name, let value else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let header = HTTP2Header(
+                String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
+            me.headerBlocks[frame.pointee.hd.stream_id, default: []].append(header)
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            guard let frame, let userData else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let hd = frame.pointee.hd
+            let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            switch UInt32(hd.type) {
+            case NGHTTP2_HEADERS.rawValue:
+                let headers = me.headerBlocks.removeValue(forKey: hd.stream_id) ?? []
+                me.delegate?.sessionDidReceiveHeaders(headers, streamID: hd.stream_id, endStream: endStream)
+            case NGHTTP2_DATA.rawValue where endStream:
+                me.delegate?.sessionDidReceiveEndStream(streamID: hd.stream_id)
+            default:
+                break
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+            guard let userData, let data else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            me.delegate?.sessionDidReceiveData(UnsafeRawBufferPointer(start: data, count: length), streamID: streamID)
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
+            guard let userData else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            me.headerBlocks.removeValue(forKey: streamID)
+            if let stream = me.outbound.removeValue(forKey: streamID) {
+                stream.closed = true
+                stream.discardPending()
+            }
+            me.delegate?.sessionDidCloseStream(streamID: streamID, errorCode: errorCode)
+            return 0
+        }
+    }
+}

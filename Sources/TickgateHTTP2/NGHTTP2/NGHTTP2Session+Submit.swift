@@ -1,0 +1,124 @@
+import CNGHTTP2
+import NIOCore
+
+extension NGHTTP2Session {
+    /// Server: response HEADERS; the body and trailers come from `body`.
+    /// With `body == nil` the HEADERS frame ends the stream (gRPC's
+    /// trailers-only response).
+    package func submitResponse(streamID: Int32, headers: [HTTP2Header], body: HTTP2OutboundStream?) {
+        guard let session else { return }
+        withNameValues(headers) { nva, count in
+            if let body {
+                body.streamID = streamID
+                outbound[streamID] = body
+                var provider = dataProvider(for: body)
+                _ = nghttp2_submit_response(session, streamID, nva, count, &provider)
+            } else {
+                _ = nghttp2_submit_response(session, streamID, nva, count, nil)
+            }
+        }
+    }
+
+    /// Client: a request whose body comes from `body`. Returns the stream
+    /// id, or nil when the session cannot open another stream.
+    package func submitRequest(headers: [HTTP2Header], body: HTTP2OutboundStream) -> Int32? {
+        guard let session else { return nil }
+        return withNameValues(headers) { nva, count -> Int32? in
+            var provider = dataProvider(for: body)
+            let id = nghttp2_submit_request(session, nil, nva, count, &provider, nil)
+            guard id > 0 else { return nil }
+            body.streamID = id
+            outbound[id] = body
+            return id
+        }
+    }
+
+    /// Tells nghttp2 that `stream` has bytes (or its end) to send again.
+    package func resume(_ stream: HTTP2OutboundStream) {
+        guard let session, stream.deferred, !stream.closed else { return }
+        stream.deferred = false
+        _ = nghttp2_session_resume_data(session, stream.streamID)
+    }
+
+    package func submitReset(streamID: Int32, errorCode: UInt32) {
+        guard let session else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// Graceful shutdown: GOAWAY with the last stream id seen.
+    package func submitGoAway(errorCode: UInt32 = 0) {
+        guard let session else { return }
+        _ = nghttp2_session_terminate_session(session, errorCode)
+    }
+
+    private func dataProvider(for stream: HTTP2OutboundStream) -> nghttp2_data_provider {
+        var provider = nghttp2_data_provider()
+        provider.source.ptr = Unmanaged.passUnretained(stream).toOpaque()
+        provider.read_callback = { session, streamID, buf, length, dataFlags, source, _ in
+            guard let pointer = source?.pointee.ptr, let buf, let dataFlags else {
+                return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+            }
+            let stream = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer).takeUnretainedValue()
+            let (count, trailers) = stream.read(into: buf, length: length, flags: dataFlags)
+            if let trailers {
+                withNameValues(trailers) { nva, n in _ = nghttp2_submit_trailer(session, streamID, nva, n) }
+            }
+            return count
+        }
+        return provider
+    }
+}
+
+extension HTTP2OutboundStream {
+    /// nghttp2's data-source read: copy what fits into one DATA frame.
+    /// Returns the byte count (or `NGHTTP2_ERR_DEFERRED`) and, at the end,
+    /// the trailers to submit.
+    fileprivate func read(
+        into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>
+    ) -> (Int, [HTTP2Header]?) {
+        let n = min(length, pending.readableBytes)
+        if n > 0 {
+            pending.withUnsafeReadableBytes { raw in
+                buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
+            }
+            pending.moveReaderIndex(forwardBy: n)
+            if pending.readableBytes == 0 { pending.clear() }
+        }
+        if pending.readableBytes == 0 {
+            if finished {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let trailers {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    return (n, trailers)
+                }
+            } else if n == 0 {
+                deferred = true
+                return (Int(NGHTTP2_ERR_DEFERRED.rawValue), nil)
+            }
+        }
+        return (n, nil)
+    }
+}
+
+/// Builds nghttp2's name/value array over one contiguous byte copy of the
+/// headers; nghttp2 copies them during the submit call.
+func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+    var ranges: [(Int, Int, Int, Int)] = []
+    for header in headers {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: header.name.utf8)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: header.value.utf8)
+        ranges.append((nameStart, header.name.utf8.count, valueStart, header.value.utf8.count))
+    }
+    bytes.append(0)  // never empty, so the base address exists
+    return bytes.withUnsafeMutableBufferPointer { raw in
+        let base = raw.baseAddress!
+        let nva = ranges.map { r in
+            nghttp2_nv(name: base + r.0, value: base + r.2, namelen: r.1, valuelen: r.3, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        }
+        return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+    }
+}

@@ -1,0 +1,121 @@
+import CNGHTTP2
+package import NIOCore
+
+/// What the session reports while it parses input. Calls arrive
+/// synchronously from inside ``NGHTTP2Session/receive(_:)`` (and stream
+/// closes also from ``NGHTTP2Session/send(into:)``); byte views are valid only
+/// during the call.
+package protocol NGHTTP2SessionDelegate: AnyObject {
+    func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool)
+    func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32)
+    /// END_STREAM arrived on a DATA frame (for HEADERS it comes with the headers).
+    func sessionDidReceiveEndStream(streamID: Int32)
+    func sessionDidCloseStream(streamID: Int32, errorCode: UInt32)
+}
+
+/// One nghttp2 session (server or client side): the only type that holds an
+/// `nghttp2_session`. It lives on one event loop and is never shared.
+///
+/// Ownership follows swift-nio-ssl's `ByteBufferBIO`: the session retains
+/// itself for nghttp2's `user_data` at setup and releases that exactly once
+/// in ``close()``.
+package final class NGHTTP2Session {
+    package enum Role { case server, client }
+
+    package struct Settings {
+        package var maxConcurrentStreams: UInt32 = 1000
+        package var initialWindowSize: UInt32 = 1 << 20
+        /// Receive window of the whole connection.
+        package var connectionWindowSize: Int32 = 1 << 24
+        package var maxFrameSize: UInt32 = 1 << 14
+        package init() {}
+    }
+
+    var session: OpaquePointer?
+    private var userData: Unmanaged<NGHTTP2Session>?
+    package weak var delegate: (any NGHTTP2SessionDelegate)?
+    package let role: Role
+    var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    var outbound: [Int32: HTTP2OutboundStream] = [:]
+
+    package init(role: Role, settings: Settings = Settings()) {
+        self.role = role
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.installCallbacks(callbacks)
+        let me = Unmanaged.passRetained(self)
+        self.userData = me
+        var session: OpaquePointer?
+        let rc: Int32
+        switch role {
+        case .server: rc = nghttp2_session_server_new(&session, callbacks, me.toOpaque())
+        case .client: rc = nghttp2_session_client_new(&session, callbacks, me.toOpaque())
+        }
+        precondition(rc == 0 && session != nil, "nghttp2_session_new failed: \(rc)")
+        self.session = session
+        var entries = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: settings.maxFrameSize),
+        ]
+        if role == .client {
+            entries.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        }
+        nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count)
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, settings.connectionWindowSize)
+    }
+
+    /// Frees the nghttp2 session and releases the `user_data` reference.
+    /// Idempotent.
+    package func close() {
+        guard let session else { return }
+        nghttp2_session_del(session)
+        self.session = nil
+        outbound.removeAll()
+        headerBlocks.removeAll()
+        userData?.release()
+        userData = nil
+    }
+
+    /// Feeds bytes read from the socket. Throws when the peer broke the
+    /// protocol badly enough that the connection must close; milder errors
+    /// make nghttp2 queue a GOAWAY or RST_STREAM that ``send(into:)`` writes.
+    package func receive(_ buffer: ByteBuffer) throws(HTTP2SessionError) {
+        guard let session else { return }
+        let rc = buffer.withUnsafeReadableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
+        }
+        if rc < 0 {
+            throw HTTP2SessionError(code: rc, detail: String(cString: nghttp2_strerror(Int32(rc))))
+        }
+    }
+
+    /// Appends every frame nghttp2 is ready to send. Each chunk that
+    /// `nghttp2_session_mem_send` returns is copied before the next call.
+    package func send(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
+        guard let session else { return }
+        while true {
+            var chunk: UnsafePointer<UInt8>? = nil
+            let n = nghttp2_session_mem_send(session, &chunk)
+            if n < 0 {
+                throw HTTP2SessionError(code: n, detail: String(cString: nghttp2_strerror(Int32(n))))
+            }
+            guard n > 0, let chunk else { return }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: n))
+        }
+    }
+
+    /// Neither side wants the connection any more (GOAWAY exchanged, or a
+    /// fatal error): close the socket once what is queued is written.
+    package var isFinished: Bool {
+        guard let session else { return true }
+        return nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+    }
+
+    package var wantsWrite: Bool {
+        guard let session else { return false }
+        return nghttp2_session_want_write(session) != 0
+    }
+}

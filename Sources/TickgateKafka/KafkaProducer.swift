@@ -1,0 +1,133 @@
+import CRDKafka
+public import Logging
+import Synchronization
+
+/// A librdkafka producer for one topic: idempotent, `acks=all`, key-hashed
+/// partitioning compatible with Java clients, and delivery reports counted
+/// on a dedicated polling thread. A failed delivery is counted, logged and
+/// reported by ``flush(timeout:)``; it is never dropped silently.
+public final class KafkaProducer: @unchecked Sendable {
+    /// Tickgate's producer defaults; `-X` properties override them.
+    public static let defaultProperties: [(String, String)] = [
+        ("enable.idempotence", "true"),   // no duplicates or reordering on retry
+        ("acks", "all"),                  // every in-sync replica has the tick
+        ("linger.ms", "1"),               // small batches: latency stays ~1 ms
+        ("batch.num.messages", "10000"),
+        ("queue.buffering.max.messages", "1000000"),
+        ("partitioner", "murmur2_random"),  // same key → partition as Java clients
+        ("socket.nagle.disable", "true"),
+    ]
+
+    public let topic: String
+    public let brokers: String
+    private let client: RDKafkaClient
+    private let topicHandle: OpaquePointer
+    private let counters: DeliveryCounters
+    private let stopping = StopFlag()
+    private var pollThread: DedicatedThread?
+    private let logger: Logger
+    private var closed = false
+
+    public init(configuration: KafkaConfiguration, topic: String, logger: Logger) throws(KafkaError) {
+        let conf = try makeRDKafkaConf(defaults: Self.defaultProperties, user: configuration)
+        let counters = DeliveryCounters()
+        let logger = logger
+        self.client = try RDKafkaClient(kind: .producer, conf: conf, logger: logger) { err in
+            counters.record(err)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR, counters.failed.load(ordering: .relaxed) <= 5 {
+                logger.error("kafka delivery failed: \(rdKafkaErrorString(err))")
+            }
+        }
+        self.counters = counters
+        self.topic = topic
+        self.brokers = configuration.brokers
+        self.logger = logger
+        self.topicHandle = rd_kafka_topic_new(client.handle, topic, nil)
+        do {
+            _ = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
+        } catch {
+            rd_kafka_topic_destroy(topicHandle)
+            client.destroy()
+            throw error
+        }
+        let handle = SendablePointer(client.handle)
+        let stopping = self.stopping
+        self.pollThread = DedicatedThread(name: "kafka-producer") {
+            while !stopping.isSet {
+                rd_kafka_poll(handle.pointer, 50)
+            }
+        }
+    }
+
+    /// Queues one message. Blocks (serving delivery reports) while
+    /// librdkafka's local queue is full, so a fast feed is slowed, not dropped.
+    public func send(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(KafkaError) {
+        while true {
+            let result = rd_kafka_produce(
+                topicHandle, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                UnsafeMutableRawPointer(mutating: value.baseAddress), value.count,
+                key.baseAddress, key.count, nil)
+            if result == 0 { return }
+            let err = rd_kafka_last_error()
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                rd_kafka_poll(client.handle, 1)
+                continue
+            }
+            throw .produce(rdKafkaErrorString(err))
+        }
+    }
+
+    public func send(key: String, value: [UInt8]) throws(KafkaError) {
+        var key = key
+        let result: Result<Void, KafkaError> = key.withUTF8 { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                Result { () throws(KafkaError) in try send(key: UnsafeRawBufferPointer(keyBytes), value: valueBytes) }
+            }
+        }
+        try result.get()
+    }
+
+    public var delivered: Int { counters.delivered.load(ordering: .relaxed) }
+    public var failed: Int { counters.failed.load(ordering: .relaxed) }
+    /// Messages queued locally or in flight, not yet acknowledged.
+    public var pending: Int { Int(rd_kafka_outq_len(client.handle)) }
+
+    /// Waits until every queued message is acknowledged or has failed, then
+    /// throws if any failed or some are still pending at the deadline.
+    public func flush(timeout: Duration) throws(KafkaError) {
+        let (seconds, atto) = timeout.components
+        _ = rd_kafka_flush(client.handle, Int32(clamping: seconds * 1000 + atto / 1_000_000_000_000_000))
+        if pending > 0 { throw .flushTimedOut(pending: pending) }
+        if failed > 0 { throw .deliveryFailed(count: failed, firstError: counters.firstError ?? "unknown") }
+    }
+
+    /// Stops the polling thread and destroys the client. Flush first to be
+    /// sure every message was delivered.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        stopping.set()
+        pollThread?.join()
+        rd_kafka_topic_destroy(topicHandle)
+        client.destroy()
+    }
+
+    deinit { close() }
+}
+
+final class DeliveryCounters: Sendable {
+    let delivered = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    private let firstErrorText = Mutex<String?>(nil)
+
+    var firstError: String? { firstErrorText.withLock { $0 } }
+
+    func record(_ err: rd_kafka_resp_err_t) {
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            delivered.add(1, ordering: .relaxed)
+        } else {
+            failed.add(1, ordering: .relaxed)
+            firstErrorText.withLock { if $0 == nil { $0 = rdKafkaErrorString(err) } }
+        }
+    }
+}

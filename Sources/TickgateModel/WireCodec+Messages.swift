@@ -1,0 +1,138 @@
+public import NIOCore
+import CTickgateProto
+
+extension WireCodec {
+    // MARK: client → server
+
+    public static func encode(_ message: ClientMessage, into buffer: inout ByteBuffer) {
+        withCArena { arena in
+            var c = Tickgate__V1__ClientMessage()
+            tickgate__v1__client_message__init(&c)
+            switch message {
+            case .subscribe(let requestID, let symbols):
+                var s = Tickgate__V1__Subscribe()
+                tickgate__v1__subscribe__init(&s)
+                s.request_id = requestID
+                s.n_symbols = symbols.count
+                s.symbols = arena.strings(symbols)
+                c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE
+                c.subscribe = arena.make(s)
+            case .unsubscribe(let requestID, let symbols):
+                var s = Tickgate__V1__Unsubscribe()
+                tickgate__v1__unsubscribe__init(&s)
+                s.request_id = requestID
+                s.n_symbols = symbols.count
+                s.symbols = arena.strings(symbols)
+                c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE
+                c.unsubscribe = arena.make(s)
+            case .ping(let nonce, let clientTime):
+                var p = Tickgate__V1__Ping()
+                tickgate__v1__ping__init(&p)
+                p.nonce = nonce
+                p.client_time_ns = clientTime
+                c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_PING
+                c.ping = arena.make(p)
+            }
+            let size = tickgate__v1__client_message__get_packed_size(&c)
+            buffer.writeProtobuf(size: size) { tickgate__v1__client_message__pack(&c, $0) }
+        }
+    }
+
+    /// Decodes a request. A message with no `kind` set is malformed too: it
+    /// asks for nothing.
+    public static func decodeClientMessage(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> ClientMessage {
+        let decoded = withProtobufInput(bytes) { tickgate__v1__client_message__unpack(nil, $0, $1) }
+        guard let decoded else { throw WireError(messageType: "ClientMessage", byteCount: bytes.count) }
+        defer { tickgate__v1__client_message__free_unpacked(decoded, nil) }
+        let c = decoded.pointee
+        switch c.kind_case {
+        case TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE:
+            let s = c.subscribe.pointee
+            return .subscribe(requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols))
+        case TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE:
+            let s = c.unsubscribe.pointee
+            return .unsubscribe(requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols))
+        case TICKGATE__V1__CLIENT_MESSAGE__KIND_PING:
+            let p = c.ping.pointee
+            return .ping(nonce: p.nonce, clientTimeNanos: p.client_time_ns)
+        default:
+            throw WireError(messageType: "ClientMessage", byteCount: bytes.count)
+        }
+    }
+
+    // MARK: server → client
+
+    public static func encode(_ message: ServerMessage, into buffer: inout ByteBuffer) {
+        withCArena { arena in
+            var c = Tickgate__V1__ServerMessage()
+            tickgate__v1__server_message__init(&c)
+            switch message {
+            case .tick(let tick):
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_TICK
+                c.tick = tick.cMessage(in: arena)
+            case .batch(let ticks):
+                var b = Tickgate__V1__TickBatch()
+                tickgate__v1__tick_batch__init(&b)
+                b.n_ticks = ticks.count
+                b.ticks = arena.array(ticks.map { Optional($0.cMessage(in: arena)) })
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_BATCH
+                c.batch = arena.make(b)
+            case .ack(let requestID, let symbols):
+                var a = Tickgate__V1__Ack()
+                tickgate__v1__ack__init(&a)
+                a.request_id = requestID
+                a.n_symbols = symbols.count
+                a.symbols = arena.strings(symbols)
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_ACK
+                c.ack = arena.make(a)
+            case .error(let error):
+                var e = Tickgate__V1__Error()
+                tickgate__v1__error__init(&e)
+                e.request_id = error.requestID
+                e.code = error.code
+                e.message = arena.string(error.message)
+                e.n_symbols = error.symbols.count
+                e.symbols = arena.strings(error.symbols)
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_ERROR
+                c.error = arena.make(e)
+            case .pong(let nonce, let clientTime, let serverTime):
+                var p = Tickgate__V1__Pong()
+                tickgate__v1__pong__init(&p)
+                p.nonce = nonce
+                p.client_time_ns = clientTime
+                p.server_time_ns = serverTime
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_PONG
+                c.pong = arena.make(p)
+            }
+            let size = tickgate__v1__server_message__get_packed_size(&c)
+            buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&c, $0) }
+        }
+    }
+
+    public static func decodeServerMessage(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> ServerMessage {
+        let decoded = withProtobufInput(bytes) { tickgate__v1__server_message__unpack(nil, $0, $1) }
+        guard let decoded else { throw WireError(messageType: "ServerMessage", byteCount: bytes.count) }
+        defer { tickgate__v1__server_message__free_unpacked(decoded, nil) }
+        let c = decoded.pointee
+        switch c.kind_case {
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_TICK:
+            return .tick(Tick(c.tick))
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_BATCH:
+            let b = c.batch.pointee
+            return .batch((0..<b.n_ticks).compactMap { b.ticks[$0].map { Tick($0) } })
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_ACK:
+            let a = c.ack.pointee
+            return .ack(requestID: a.request_id, symbols: stringsFromC(a.symbols, count: a.n_symbols))
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_ERROR:
+            let e = c.error.pointee
+            return .error(RequestError(
+                requestID: e.request_id, code: e.code, message: stringFromC(e.message),
+                symbols: stringsFromC(e.symbols, count: e.n_symbols)))
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_PONG:
+            let p = c.pong.pointee
+            return .pong(nonce: p.nonce, clientTimeNanos: p.client_time_ns, serverTimeNanos: p.server_time_ns)
+        default:
+            throw WireError(messageType: "ServerMessage", byteCount: bytes.count)
+        }
+    }
+}
