@@ -44,3 +44,18 @@ public final class StopFlag: Sendable {
     public var isSet: Bool { flag.load(ordering: .acquiring) }
     public func set() { flag.store(true, ordering: .releasing) }
 }
+
+/// Runs blocking work (connecting librdkafka, joining its threads) on a
+/// thread of its own and resumes the caller when it is done, so that the
+/// cooperative pool never blocks.
+public func runOnDedicatedThread<T: Sendable, E: Error>(
+    name: String, _ work: @escaping @Sendable () throws(E) -> T
+) async throws(E) -> T {
+    let result: Result<T, E> = await withCheckedContinuation { continuation in
+        let thread = DedicatedThread(name: name) {
+            continuation.resume(returning: Result { () throws(E) -> T in try work() })
+        }
+        _ = thread  // detached: the thread ends when `work` does
+    }
+    return try result.get()
+}

@@ -100,8 +100,13 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             }
             var errorsLogged = 0
             while !stopping.isSet {
-                let count = rd_kafka_consume_batch_queue(queue, 100, messages, maxBatch)
-                guard count > 0 else { continue }
+                // consume_batch_queue waits until the batch is full or its
+                // timeout ends, so wait for one message only, then take what
+                // is already there without waiting.
+                guard let first = rd_kafka_consume_queue(queue, 100) else { continue }
+                messages[0] = first
+                let more = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, messages + 1, maxBatch - 1) : 0
+                let count = 1 + max(0, more)
                 var n = 0
                 for index in 0..<count {
                     let message = messages[index]!.pointee

@@ -1,0 +1,69 @@
+import ArgumentParser
+import TickgateGateway
+import TickgateKafka
+import TickgateModel
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: read every partition of the ticks topic and stream to gRPC clients.")
+
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "Address to listen on for gRPC (h2c).")
+    var listen: HostPort = HostPort(host: "127.0.0.1", port: 50051)
+
+    @Option(help: "Serve only these symbols (comma-separated); others are refused as unknown. Default: any well-formed symbol.")
+    var symbols: String?
+
+    @Option(help: "Event-loop threads for client connections.")
+    var threads: Int = max(1, System.coreCount - 1)
+
+    @Option(help: "Largest request message accepted, in bytes.")
+    var maxMessageSize: Int = 4 * 1024 * 1024
+
+    @Option(help: "Bytes that may wait for one slow stream before it is reset.")
+    var maxPendingBytes: Int = 1 << 20
+
+    @Option(help: "Most symbols one stream may subscribe to.")
+    var maxSubscriptions: Int = 1000
+
+    @Flag(name: .shortAndLong, help: "Log debug detail.")
+    var verbose = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
+        guard maxPendingBytes >= 64 * 1024 else { throw ValidationError("--max-pending-bytes must be at least 65536") }
+        guard maxSubscriptions >= 1 else { throw ValidationError("--max-subscriptions must be at least 1") }
+        if let symbols { _ = try SymbolList.parse([symbols], option: "--symbols") }
+    }
+
+    func run() async throws {
+        let logger = CLILogging.logger("tickgate.serve", verbose: verbose)
+        var configuration = GatewayConfiguration(kafka: try kafka.configuration())
+        configuration.host = listen.host
+        configuration.port = listen.port
+        configuration.topic = kafka.topic
+        configuration.eventLoopThreads = threads
+        configuration.maxMessageSize = maxMessageSize
+        configuration.maxPendingBytesPerStream = maxPendingBytes
+        configuration.maxSubscriptionsPerStream = maxSubscriptions
+        if let symbols {
+            configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
+        }
+        let gateway: Gateway
+        do {
+            gateway = try await Gateway.start(configuration: configuration, logger: logger)
+        } catch {
+            throw failure("\(error)")
+        }
+        printOut("gateway listening on \(HostPort(host: gateway.host, port: gateway.port)) (gRPC over h2c), reading \(gateway.partitionCount) partition(s) of \(kafka.topic) from \(kafka.brokers)")
+        printOut("subscribe with: tickgate subscribe --to \(HostPort(host: gateway.host, port: gateway.port)) BTC-USD")
+        await Termination.wait()
+        printOut("stopping gateway")
+        await gateway.shutdown()
+    }
+}
+
+import NIOCore

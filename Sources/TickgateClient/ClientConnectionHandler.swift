@@ -1,0 +1,229 @@
+import NIOCore
+import TickgateHTTP2
+import TickgateModel
+
+/// The client side of one HTTP/2 connection: an nghttp2 client session
+/// driven by NIO, on the channel's event loop.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let session = NGHTTP2Session(role: .client, settings: {
+        var settings = NGHTTP2Session.Settings()
+        settings.initialWindowSize = 4 << 20
+        settings.connectionWindowSize = 64 << 20
+        return settings
+    }())
+    let authority: String
+    let maxMessageSize: Int
+    private var streams: [Int32: ClientStreamState] = [:]
+    private var context: ChannelHandlerContext?
+    private var inRead = false
+    private var closed = false
+
+    init(authority: String, maxMessageSize: Int) {
+        self.authority = authority
+        self.maxMessageSize = maxMessageSize
+        session.delegate = self
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inRead = true
+        defer { inRead = false }
+        do {
+            try session.receive(unwrapInboundIn(data))
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func tearDown() {
+        guard !closed else { return }
+        closed = true
+        let open = streams.values
+        streams.removeAll()
+        for stream in open { stream.finish(TickgateClientError.connectionClosed) }
+        session.close()
+    }
+
+    // MARK: operations (on the event loop)
+
+    func openStream(ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation) throws(TickgateClientError) -> Int32 {
+        guard !closed else { throw .connectionClosed }
+        let outbound = HTTP2OutboundStream()
+        let headers = [
+            HTTP2Header(":method", "POST"),
+            HTTP2Header(":scheme", "http"),
+            HTTP2Header(":path", GRPCProtocol.streamPath),
+            HTTP2Header(":authority", authority),
+            HTTP2Header("content-type", GRPCProtocol.contentType),
+            HTTP2Header("te", "trailers"),
+            HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
+            HTTP2Header("user-agent", "tickgate-swift/0.1"),
+        ]
+        guard let streamID = session.submitRequest(headers: headers, body: outbound) else { throw .tooManyStreams }
+        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks)
+        flush()
+        return streamID
+    }
+
+    func send(_ message: ClientMessage, on streamID: Int32) throws(TickgateClientError) {
+        guard let stream = streams[streamID], !stream.finished else { throw .connectionClosed }
+        GRPCMessageFramer.writeMessage(into: &stream.outbound.pending) { WireCodec.encode(message, into: &$0) }
+        session.resume(stream.outbound)
+        flush()
+    }
+
+    func request(
+        on streamID: Int32, continuation: CheckedContinuation<SubscriptionResult, any Error>,
+        _ make: (UInt64) -> ClientMessage
+    ) {
+        guard let stream = streams[streamID], !stream.finished else {
+            continuation.resume(throwing: TickgateClientError.connectionClosed)
+            return
+        }
+        let requestID = stream.nextRequestID
+        stream.nextRequestID += 1
+        stream.pendingRequests[requestID] = ([], continuation)
+        do {
+            try send(make(requestID), on: streamID)
+        } catch {
+            stream.pendingRequests.removeValue(forKey: requestID)?.continuation.resume(throwing: error)
+        }
+    }
+
+    func ping(on streamID: Int32, continuation: CheckedContinuation<PingResult, any Error>) {
+        guard let stream = streams[streamID], !stream.finished else {
+            continuation.resume(throwing: TickgateClientError.connectionClosed)
+            return
+        }
+        let nonce = stream.nextRequestID
+        stream.nextRequestID += 1
+        let now = WallClock.nowNanos()
+        stream.pendingPings[nonce] = (now, continuation)
+        do {
+            try send(.ping(nonce: nonce, clientTimeNanos: now), on: streamID)
+        } catch {
+            stream.pendingPings.removeValue(forKey: nonce)?.continuation.resume(throwing: error)
+        }
+    }
+
+    /// Half-close: no more requests on this stream.
+    func finishRequests(on streamID: Int32) {
+        guard let stream = streams[streamID] else { return }
+        stream.outbound.finish(trailers: nil)
+        session.resume(stream.outbound)
+        flush()
+    }
+
+    /// RST_STREAM(CANCEL): the server frees the stream's subscriptions.
+    func cancel(streamID: Int32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        session.submitReset(streamID: streamID, errorCode: 0x8)
+        stream.finish(nil)
+        flush()
+    }
+
+    func close() {
+        session.submitGoAway()
+        flush()
+        context?.close(promise: nil)
+    }
+
+    func flush() {
+        guard !inRead, let context, !closed else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 1024)
+        do {
+            try session.send(into: &buffer)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if buffer.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+}
+
+extension ClientConnectionHandler: NGHTTP2SessionDelegate {
+    func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {
+        guard let stream = streams[streamID] else { return }
+        if !stream.sawResponseHeaders {
+            stream.sawResponseHeaders = true
+            let status = Int(headers[first: ":status"] ?? "") ?? 0
+            guard status == 200 else {
+                let code = GRPCProtocol.statusCode(forHTTPStatus: status)
+                stream.finish(TickgateClientError.status(code: code.rawValue, name: code.description, message: "HTTP status \(status)"))
+                return
+            }
+            guard headers[first: "grpc-status"] != nil || endStream == false else {
+                stream.finish(TickgateClientError.protocolViolation("response ended without grpc-status"))
+                return
+            }
+        }
+        guard let statusText = headers[first: "grpc-status"] else {
+            if endStream { stream.finish(TickgateClientError.protocolViolation("trailers without grpc-status")) }
+            return
+        }
+        let code = Int(statusText) ?? GRPCStatusCode.unknown.rawValue
+        if code == 0 {
+            stream.finish(nil)
+        } else {
+            let name = GRPCStatusCode(rawValue: code)?.description ?? "UNKNOWN"
+            let message = GRPCPercentEncoding.decode(headers[first: "grpc-message"] ?? "")
+            stream.finish(TickgateClientError.status(code: code, name: name, message: message))
+        }
+    }
+
+    func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
+        guard let stream = streams[streamID], !stream.finished else { return }
+        let receivedAt = WallClock.nowNanos()
+        stream.deframer.append(bytes)
+        do {
+            while let message = try stream.deframer.next() {
+                let decoded = try message.withUnsafeReadableBytes { raw throws(WireError) in try WireCodec.decodeServerMessage(raw) }
+                stream.handle(decoded, receivedAt: receivedAt)
+            }
+        } catch {
+            stream.finish(TickgateClientError.protocolViolation("\(error)"))
+            session.submitReset(streamID: streamID, errorCode: 0x8)
+        }
+    }
+
+    func sessionDidReceiveEndStream(streamID: Int32) {
+        guard let stream = streams[streamID], !stream.finished else { return }
+        stream.finish(TickgateClientError.protocolViolation("stream ended without trailers"))
+    }
+
+    func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        stream.finish(errorCode == 0 ? TickgateClientError.connectionClosed : TickgateClientError.reset(errorCode: errorCode))
+    }
+}

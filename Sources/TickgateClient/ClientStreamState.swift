@@ -1,0 +1,59 @@
+import NIOCore
+import TickgateHTTP2
+import TickgateModel
+
+/// One stream's client-side state, on the connection's event loop.
+final class ClientStreamState {
+    let outbound: HTTP2OutboundStream
+    var deframer: GRPCMessageDeframer
+    let ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation
+    var nextRequestID: UInt64 = 1
+    var pendingRequests: [UInt64: (errors: [SubscriptionResult.RefusedSymbols], continuation: CheckedContinuation<SubscriptionResult, any Error>)] = [:]
+    var pendingPings: [UInt64: (sent: Int64, continuation: CheckedContinuation<PingResult, any Error>)] = [:]
+    var sawResponseHeaders = false
+    var finished = false
+
+    init(outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation) {
+        self.outbound = outbound
+        self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
+        self.ticks = ticks
+    }
+
+    func handle(_ message: ServerMessage, receivedAt: Int64) {
+        switch message {
+        case .tick(let tick):
+            ticks.yield(TickDelivery(tick: tick, receivedAtNanos: receivedAt))
+        case .batch(let batch):
+            for tick in batch { ticks.yield(TickDelivery(tick: tick, receivedAtNanos: receivedAt)) }
+        case .error(let error):
+            pendingRequests[error.requestID]?.errors.append(
+                .init(code: error.code, message: error.message, symbols: error.symbols))
+        case .ack(let requestID, let symbols):
+            if let pending = pendingRequests.removeValue(forKey: requestID) {
+                pending.continuation.resume(returning: SubscriptionResult(accepted: symbols, refused: pending.errors))
+            }
+        case .pong(let nonce, _, let serverTime):
+            if let pending = pendingPings.removeValue(forKey: nonce) {
+                pending.continuation.resume(returning: PingResult(
+                    clientSendNanos: pending.sent, serverTimeNanos: serverTime, clientReceiveNanos: WallClock.nowNanos()))
+            }
+        }
+    }
+
+    /// Ends the stream: the tick sequence finishes (throwing unless `error`
+    /// is nil) and every waiting request fails.
+    func finish(_ error: (any Error)?) {
+        guard !finished else { return }
+        finished = true
+        let failure = error ?? TickgateClientError.connectionClosed
+        for (_, pending) in pendingRequests { pending.continuation.resume(throwing: failure) }
+        for (_, pending) in pendingPings { pending.continuation.resume(throwing: failure) }
+        pendingRequests.removeAll()
+        pendingPings.removeAll()
+        if let error {
+            ticks.finish(throwing: error)
+        } else {
+            ticks.finish()
+        }
+    }
+}

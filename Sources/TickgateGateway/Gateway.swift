@@ -1,0 +1,98 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import TickgateHTTP2
+import TickgateKafka
+
+/// The gateway: reads every partition of the ticks topic and streams ticks
+/// to gRPC clients over HTTP/2 (h2c with prior knowledge).
+public final class Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let stats: GatewayStats
+    /// The address actually bound (the port is resolved when 0 was asked).
+    public let host: String
+    public let port: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let reader: KafkaPartitionReader
+    private let logger: Logger
+
+    private init(
+        configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
+        serverChannel: any Channel, reader: KafkaPartitionReader, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.stats = stats
+        self.group = group
+        self.serverChannel = serverChannel
+        self.reader = reader
+        self.logger = logger
+        self.host = configuration.host
+        self.port = serverChannel.localAddress?.port ?? configuration.port
+    }
+
+    /// Connects to Kafka (bounded by `kafka.connectTimeout`), binds the
+    /// listener, then starts reading at the live end of every partition.
+    public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
+        let reader = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
+            try KafkaPartitionReader(configuration: configuration.kafka, topic: configuration.topic, logger: logger)
+        }
+        let stats = GatewayStats()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        var loops: [TickIngress.Loop] = []
+        var fanouts: [ObjectIdentifier: NIOLoopBound<LoopFanout>] = [:]
+        for eventLoop in group.makeIterator() {
+            let fanout = try await eventLoop.submit {
+                NIOLoopBound(LoopFanout(eventLoop: eventLoop, stats: stats), eventLoop: eventLoop)
+            }.get()
+            fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
+            loops.append(.init(eventLoop: eventLoop, fanout: fanout, inFlight: InFlightCounter()))
+        }
+        let fanoutByLoop = fanouts
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let fanout = fanoutByLoop[ObjectIdentifier(channel.eventLoop as AnyObject)]!.value
+                    let handler = GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            reader.close()
+            try? await group.shutdownGracefully()
+            throw GatewayError.cannotListen(host: configuration.host, port: configuration.port, detail: "\(error)")
+        }
+        let ingress = TickIngress(loops: loops, stats: stats, logger: logger)
+        reader.start { records in ingress.handle(records) }
+        logger.info("gateway listening on \(configuration.host):\(serverChannel.localAddress?.port ?? configuration.port), reading \(reader.partitionCount) partition(s) of \(configuration.topic) from \(configuration.kafka.brokers)")
+        return Gateway(configuration: configuration, stats: stats, group: group, serverChannel: serverChannel, reader: reader, logger: logger)
+    }
+
+    /// Number of partitions being read.
+    public var partitionCount: Int { reader.partitionCount }
+
+    public func shutdown() async {
+        try? await serverChannel.close()
+        let reader = self.reader
+        await runOnDedicatedThread(name: "kafka-close") { reader.close() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+public enum GatewayError: Error, CustomStringConvertible {
+    case cannotListen(host: String, port: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let host, let port, let detail):
+            return "cannot listen on \(host):\(port): \(detail)"
+        }
+    }
+}

@@ -1,0 +1,27 @@
+public import TickgateKafka
+import NIOCore
+
+/// Everything `tickgate serve` can be told.
+public struct GatewayConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    public var port: Int = 50051
+    public var kafka: KafkaConfiguration
+    public var topic: String = "ticks"
+    /// Event loops serving connections. The Kafka reader has its own thread.
+    public var eventLoopThreads: Int = max(1, System.coreCount - 1)
+    /// Largest request message accepted (gRPC's default: 4 MiB).
+    public var maxMessageSize: Int = 4 * 1024 * 1024
+    public var maxSubscriptionsPerStream: Int = 1000
+    public var maxConcurrentStreamsPerConnection: Int = 1000
+    /// Bytes that may wait for one stream's flow-control window before the
+    /// stream is reset as too slow (RST_STREAM ENHANCE_YOUR_CALM, which gRPC
+    /// clients report as RESOURCE_EXHAUSTED).
+    public var maxPendingBytesPerStream: Int = 1 << 20
+    /// The symbols this gateway serves, or nil for any well-formed symbol.
+    public var symbolCatalog: Set<String>? = nil
+
+    public init(kafka: KafkaConfiguration) {
+        self.kafka = kafka
+    }
+}

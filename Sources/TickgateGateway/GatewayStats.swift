@@ -1,0 +1,38 @@
+import Synchronization
+
+/// Gateway-wide counters. Updated per connection, stream, subscription
+/// change or Kafka batch; never per delivery (loops add their delivery
+/// counts once per batch).
+public final class GatewayStats: Sendable {
+    let connections = Atomic<Int>(0)
+    let streams = Atomic<Int>(0)
+    let subscriptions = Atomic<Int>(0)
+    let ticksConsumed = Atomic<Int>(0)
+    let ticksMalformed = Atomic<Int>(0)
+    let deliveries = Atomic<Int>(0)
+    let slowStreamResets = Atomic<Int>(0)
+    let requestErrors = Atomic<Int>(0)
+
+    public struct Snapshot: Sendable, Equatable {
+        public var connections: Int
+        public var streams: Int
+        public var subscriptions: Int
+        public var ticksConsumed: Int
+        public var ticksMalformed: Int
+        public var deliveries: Int
+        public var slowStreamResets: Int
+        public var requestErrors: Int
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            connections: connections.load(ordering: .relaxed),
+            streams: streams.load(ordering: .relaxed),
+            subscriptions: subscriptions.load(ordering: .relaxed),
+            ticksConsumed: ticksConsumed.load(ordering: .relaxed),
+            ticksMalformed: ticksMalformed.load(ordering: .relaxed),
+            deliveries: deliveries.load(ordering: .relaxed),
+            slowStreamResets: slowStreamResets.load(ordering: .relaxed),
+            requestErrors: requestErrors.load(ordering: .relaxed))
+    }
+}

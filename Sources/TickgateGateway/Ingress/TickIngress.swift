@@ -1,0 +1,79 @@
+import Synchronization
+import Logging
+import NIOCore
+import TickgateKafka
+import TickgateModel
+
+/// Runs on the Kafka reader's thread: turns each Kafka batch into one
+/// buffer of gRPC-framed ticks (decode once, stamp, encode once per tick)
+/// and hands it to every event loop with one `execute` per loop per batch.
+final class TickIngress: Sendable {
+    struct Loop: Sendable {
+        let eventLoop: any EventLoop
+        let fanout: NIOLoopBound<LoopFanout>
+        let inFlight: InFlightCounter
+    }
+
+    /// Batches a loop may have queued before the reader waits for it: a slow
+    /// loop makes Kafka lag grow instead of memory.
+    static let maxBatchesInFlightPerLoop = 256
+
+    let loops: [Loop]
+    let stats: GatewayStats
+    let logger: Logger
+
+    init(loops: [Loop], stats: GatewayStats, logger: Logger) {
+        self.loops = loops
+        self.stats = stats
+        self.logger = logger
+    }
+
+    func handle(_ records: UnsafeBufferPointer<KafkaRecord>) {
+        var buffer = ByteBufferAllocator().buffer(capacity: records.count * 192)
+        var entries: [TickFrameBatch.Entry] = []
+        entries.reserveCapacity(records.count)
+        var malformed = 0
+        for record in records {
+            let start = buffer.writerIndex
+            let stamp = KafkaStamp(
+                partition: record.partition, offset: record.offset,
+                kafkaTimeMillis: record.timestampMillis, receiveTimeNanos: WallClock.nowNanos())
+            do {
+                let symbol = try TickTranscoder.transcode(kafkaPayload: record.value, stamp: stamp, into: &buffer)
+                entries.append(.init(symbol: symbol, start: start, length: buffer.writerIndex - start))
+            } catch {
+                buffer.moveWriterIndex(to: start)
+                malformed += 1
+                if stats.ticksMalformed.load(ordering: .relaxed) < 10 {
+                    logger.warning("skipping Kafka message at partition \(record.partition) offset \(record.offset): \(error)")
+                }
+            }
+        }
+        stats.ticksConsumed.add(entries.count, ordering: .relaxed)
+        if malformed > 0 { stats.ticksMalformed.add(malformed, ordering: .relaxed) }
+        guard !entries.isEmpty else { return }
+        let batch = TickFrameBatch(buffer: buffer, entries: entries)
+        for loop in loops {
+            var spins = 0
+            while loop.inFlight.value.load(ordering: .relaxed) >= Self.maxBatchesInFlightPerLoop {
+                spins += 1
+                usleepMicros(spins < 100 ? 50 : 1000)
+            }
+            loop.inFlight.value.add(1, ordering: .relaxed)
+            let fanout = loop.fanout
+            let inFlight = loop.inFlight
+            loop.eventLoop.execute {
+                fanout.value.deliver(batch)
+                inFlight.value.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usleepMicros(_ micros: Int) {
+    usleep(UInt32(micros))
+}

@@ -1,0 +1,215 @@
+import Synchronization
+import NIOCore
+import TickgateHTTP2
+import TickgateModel
+
+/// One `PriceStream/Stream` call: its lifecycle, request decoding,
+/// subscriptions and the bytes waiting for its flow-control window.
+final class GatewayStream {
+    let streamID: Int32
+    unowned let connection: GatewayConnectionHandler
+    let outbound: HTTP2OutboundStream
+    private var machine = ServerStreamStateMachine()
+    private var deframer: GRPCMessageDeframer
+    private(set) var symbols: Set<String> = []
+    private var counted = false
+    /// Listed in the connection's dirty streams.
+    var isDirty = false
+
+    init(streamID: Int32, connection: GatewayConnectionHandler) {
+        self.streamID = streamID
+        self.connection = connection
+        self.outbound = HTTP2OutboundStream(allocator: connection.allocator)
+        self.deframer = GRPCMessageDeframer(maxMessageSize: connection.configuration.maxMessageSize, allocator: connection.allocator)
+    }
+
+    // MARK: fan-out (hot path)
+
+    /// Appends one tick's shared, already-framed bytes.
+    @inline(__always)
+    func enqueueTick(_ bytes: UnsafeRawBufferPointer) {
+        guard outbound.pending.readableBytes &+ bytes.count <= connection.configuration.maxPendingBytesPerStream else {
+            resetAsTooSlow()
+            return
+        }
+        outbound.pending.writeBytes(bytes)
+        markDirty()
+    }
+
+    private func markDirty() {
+        guard !isDirty else { return }
+        isDirty = true
+        connection.streamBecameDirty(self)
+    }
+
+    // MARK: events from the session
+
+    func receivedHeaders(_ headers: [HTTP2Header], endStream: Bool) {
+        perform(machine.receivedHeaders(headers, endStream: endStream))
+    }
+
+    func receivedData(_ bytes: UnsafeRawBufferPointer) {
+        guard machine.acceptsMessages else { return }
+        deframer.append(bytes)
+        do {
+            while machine.acceptsMessages, let message = try deframer.next() {
+                handle(message)
+            }
+        } catch {
+            fail(Self.status(for: error))
+        }
+    }
+
+    func receivedEndStream() {
+        if machine.acceptsMessages {
+            do {
+                try deframer.checkComplete()
+            } catch {
+                fail(Self.status(for: error))
+                return
+            }
+        }
+        perform(machine.receivedEndStream(subscriptionCount: symbols.count))
+    }
+
+    func closed() {
+        perform(machine.streamClosed())
+        if counted {
+            counted = false
+            connection.fanout.stats.streams.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    // MARK: requests
+
+    private func handle(_ message: ByteBuffer) {
+        let decoded: ClientMessage
+        do {
+            decoded = try message.withUnsafeReadableBytes { raw throws(WireError) in try WireCodec.decodeClientMessage(raw) }
+        } catch {
+            fail(GRPCStatus(.internal, "error parsing request proto: \(error)"))
+            return
+        }
+        switch decoded {
+        case .subscribe(let requestID, let requested):
+            let configuration = connection.configuration
+            let decision = SubscriptionDecision.subscribe(
+                requestID: requestID, symbols: requested, current: symbols,
+                catalog: configuration.symbolCatalog, limit: configuration.maxSubscriptionsPerStream)
+            var added = 0
+            for symbol in decision.accepted where symbols.insert(symbol).inserted {
+                connection.fanout.table.add(symbol, self)
+                added += 1
+            }
+            if added > 0 { connection.fanout.stats.subscriptions.add(added, ordering: .relaxed) }
+            reply(decision, requestID: requestID)
+        case .unsubscribe(let requestID, let requested):
+            let decision = SubscriptionDecision.unsubscribe(requestID: requestID, symbols: requested)
+            var removed = 0
+            for symbol in decision.accepted where symbols.remove(symbol) != nil {
+                connection.fanout.table.remove(symbol, self)
+                removed += 1
+            }
+            if removed > 0 { connection.fanout.stats.subscriptions.subtract(removed, ordering: .relaxed) }
+            reply(decision, requestID: requestID)
+            perform(machine.subscriptionsChanged(count: symbols.count))
+        case .ping(let nonce, let clientTime):
+            send(.pong(nonce: nonce, clientTimeNanos: clientTime, serverTimeNanos: WallClock.nowNanos()))
+        }
+    }
+
+    private func reply(_ decision: SubscriptionDecision, requestID: UInt64) {
+        for refused in decision.refused {
+            connection.fanout.stats.requestErrors.add(1, ordering: .relaxed)
+            send(.error(refused))
+        }
+        send(.ack(requestID: requestID, symbols: decision.accepted))
+    }
+
+    private func send(_ message: ServerMessage) {
+        guard machine.isLive else { return }
+        GRPCMessageFramer.writeMessage(into: &outbound.pending) { WireCodec.encode(message, into: &$0) }
+        markDirty()
+    }
+
+    private func fail(_ status: GRPCStatus) {
+        perform(machine.fail(status))
+    }
+
+    // MARK: actions
+
+    private func perform(_ action: ServerStreamStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .sendResponseHeaders:
+            counted = true
+            connection.fanout.stats.streams.add(1, ordering: .relaxed)
+            connection.session.submitResponse(
+                streamID: streamID,
+                headers: [
+                    HTTP2Header(":status", "200"),
+                    HTTP2Header("content-type", GRPCProtocol.contentType),
+                    HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
+                ],
+                body: outbound)
+            connection.requestFlush()
+        case .respondHTTP(let status, let reason):
+            connection.session.submitResponse(
+                streamID: streamID,
+                headers: [HTTP2Header(":status", String(status)), HTTP2Header("x-tickgate-error", reason)],
+                body: nil)
+            connection.requestFlush()
+        case .respondTrailersOnly(let status, let extra):
+            connection.fanout.stats.requestErrors.add(1, ordering: .relaxed)
+            connection.session.submitResponse(
+                streamID: streamID,
+                headers: [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCProtocol.contentType)]
+                    + status.trailerFields + extra,
+                body: nil)
+            connection.requestFlush()
+        case .finish(let status):
+            if status.code != .ok { connection.fanout.stats.requestErrors.add(1, ordering: .relaxed) }
+            releaseSubscriptions()
+            outbound.finish(trailers: status.trailerFields)
+            markDirty()
+        case .releaseSubscriptions:
+            releaseSubscriptions()
+        }
+    }
+
+    private func releaseSubscriptions() {
+        guard !symbols.isEmpty else { return }
+        for symbol in symbols {
+            connection.fanout.table.remove(symbol, self)
+        }
+        connection.fanout.stats.subscriptions.subtract(symbols.count, ordering: .relaxed)
+        symbols.removeAll()
+    }
+
+    /// The client's window stayed closed until `maxPendingBytesPerStream`
+    /// piled up: drop what waits and reset the stream with
+    /// ENHANCE_YOUR_CALM (gRPC clients see RESOURCE_EXHAUSTED).
+    private func resetAsTooSlow() {
+        guard machine.isLive else { return }
+        _ = machine.fail(GRPCStatus(.resourceExhausted, "client too slow"))
+        releaseSubscriptions()
+        outbound.discardPending()
+        connection.fanout.stats.slowStreamResets.add(1, ordering: .relaxed)
+        connection.session.submitReset(streamID: streamID, errorCode: 0x0b)
+        connection.requestFlush()
+    }
+
+    static func status(for failure: GRPCMessageDeframer.Failure) -> GRPCStatus {
+        switch failure {
+        case .tooLarge(let length, let limit):
+            return GRPCStatus(.resourceExhausted, "request message of \(length) bytes is over the \(limit)-byte limit")
+        case .compressedWithoutEncoding:
+            return GRPCStatus(.internal, "compressed message received but no grpc-encoding was negotiated")
+        case .invalidFlag(let flag):
+            return GRPCStatus(.internal, "invalid gRPC message flag \(flag)")
+        case .truncated(let missing):
+            return GRPCStatus(.internal, "stream ended inside a message (\(missing) bytes missing)")
+        }
+    }
+}

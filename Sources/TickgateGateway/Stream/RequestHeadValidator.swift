@@ -1,0 +1,33 @@
+import TickgateHTTP2
+
+/// Decides what to do with a request's HEADERS, per the gRPC-over-HTTP/2
+/// specification. Pure: no I/O.
+enum RequestHeadValidator {
+    enum Verdict: Equatable {
+        case accept
+        /// Not a gRPC request at all: answer with this HTTP status.
+        case rejectHTTP(status: Int, reason: String)
+        /// A gRPC request we cannot serve: trailers-only response.
+        case rejectGRPC(GRPCStatus, extraHeaders: [HTTP2Header])
+    }
+
+    static func validate(_ headers: [HTTP2Header]) -> Verdict {
+        let method = headers[first: ":method"]
+        guard method == "POST" else {
+            return .rejectHTTP(status: 405, reason: "gRPC requests use POST, not \(method ?? "no method")")
+        }
+        guard let contentType = headers[first: "content-type"], GRPCProtocol.isGRPCContentType(contentType) else {
+            return .rejectHTTP(status: 415, reason: "content-type must be application/grpc")
+        }
+        let path = headers[first: ":path"] ?? ""
+        guard path == GRPCProtocol.streamPath else {
+            return .rejectGRPC(GRPCStatus(.unimplemented, "unknown method \(path)"), extraHeaders: [])
+        }
+        if let encoding = headers[first: "grpc-encoding"], encoding != "identity" {
+            return .rejectGRPC(
+                GRPCStatus(.unimplemented, "grpc-encoding \(encoding) is not supported (accepted: \(GRPCProtocol.acceptedEncodings))"),
+                extraHeaders: [HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings)])
+        }
+        return .accept
+    }
+}
