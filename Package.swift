@@ -54,17 +54,18 @@ var targets: [Target] = [
     // ---- Tests ----
     .target(
         name: "TickgateTestSupport",
-        dependencies: ["TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateClient", nioCore, nioPosix, logging],
+        dependencies: [
+            "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateClient", "TickgateHTTP2", "TickgateFeeds",
+            nioCore, nioPosix, logging,
+        ],
         path: "Tests/TickgateTestSupport"),
-    .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel"]),
+    .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
     .testTarget(name: "TickgateHTTP2Tests", dependencies: ["TickgateHTTP2", "TickgateModel", nioCore]),
-    .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport"]),
+    .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport", logging]),
+    .testTarget(name: "TickgateFeedsTests", dependencies: ["TickgateFeeds", "TickgateModel"]),
     .testTarget(
         name: "TickgateGatewayTests",
-        dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateTestSupport", nioCore]),
-    .testTarget(
-        name: "TickgateClientTests",
-        dependencies: ["TickgateClient", "TickgateGateway", "TickgateModel", "TickgateTestSupport", "TickgateFeeds"]),
+        dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTestSupport", nioCore]),
 ]
 
 for index in targets.indices where targets[index].type != .system {

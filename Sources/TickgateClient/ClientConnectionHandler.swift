@@ -208,7 +208,7 @@ extension ClientConnectionHandler: NGHTTP2SessionDelegate {
         stream.deframer.append(bytes)
         do {
             while let message = try stream.deframer.next() {
-                let decoded = try message.withUnsafeReadableBytes { raw throws(WireError) in try WireCodec.decodeServerMessage(raw) }
+                let decoded = try WireCodec.decodeServerMessage(message)
                 stream.handle(decoded, receivedAt: receivedAt)
             }
         } catch {

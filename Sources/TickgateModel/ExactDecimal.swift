@@ -58,7 +58,7 @@ public struct ExactDecimal: Hashable, Sendable {
         guard sawDigit else { throw .invalid(String(text)) }
         if let byte = utf8.first, byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
             utf8 = utf8.dropFirst()
-            guard let power = Int32(Substring(utf8)), power > -1000, power < 1000 else {
+            guard let power = Int32(Substring(utf8)) else {
                 throw .invalid(String(text))
             }
             exponent += Int64(power)
@@ -89,8 +89,16 @@ public struct ExactDecimal: Hashable, Sendable {
 }
 
 extension ExactDecimal: CustomStringConvertible {
-    /// Plain notation with exactly `-exponent` digits after the point.
+    /// Exponents past this print as `mantissa e exponent`: plain notation
+    /// of `1e-2000000000` would be two billion characters.
+    public static let plainNotationLimit: Int32 = 64
+
+    /// Plain notation with exactly `-exponent` digits after the point
+    /// (`65000.10`), or `MeE` (`-5e-100`) beyond ``plainNotationLimit``.
     public var description: String {
+        if exponent > Self.plainNotationLimit || exponent < -Self.plainNotationLimit {
+            return "\(mantissa)e\(exponent)"
+        }
         let negative = mantissa < 0
         var digits = String(mantissa.magnitude)
         if exponent >= 0 {

@@ -136,3 +136,26 @@ extension WireCodec {
         }
     }
 }
+
+extension WireCodec {
+    public static func decodeClientMessage(_ buffer: ByteBuffer) throws(WireError) -> ClientMessage {
+        try decode(buffer) { raw throws(WireError) in try decodeClientMessage(raw) }
+    }
+
+    public static func decodeServerMessage(_ buffer: ByteBuffer) throws(WireError) -> ServerMessage {
+        try decode(buffer) { raw throws(WireError) in try decodeServerMessage(raw) }
+    }
+
+    public static func decodeClientMessage(_ bytes: [UInt8]) throws(WireError) -> ClientMessage {
+        try decodeClientMessage(ByteBuffer(bytes: bytes))
+    }
+
+    private static func decode<T>(
+        _ buffer: ByteBuffer, _ body: (UnsafeRawBufferPointer) throws(WireError) -> T
+    ) throws(WireError) -> T {
+        let result: Result<T, WireError> = buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(WireError) -> T in try body(raw) }
+        }
+        return try result.get()
+    }
+}

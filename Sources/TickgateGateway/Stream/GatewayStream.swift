@@ -85,7 +85,7 @@ final class GatewayStream {
     private func handle(_ message: ByteBuffer) {
         let decoded: ClientMessage
         do {
-            decoded = try message.withUnsafeReadableBytes { raw throws(WireError) in try WireCodec.decodeClientMessage(raw) }
+            decoded = try WireCodec.decodeClientMessage(message)
         } catch {
             fail(GRPCStatus(.internal, "error parsing request proto: \(error)"))
             return

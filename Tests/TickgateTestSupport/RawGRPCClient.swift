@@ -1,0 +1,119 @@
+import NIOCore
+import NIOPosix
+import TickgateHTTP2
+
+/// A bare HTTP/2 client over nghttp2 that sends whatever headers and bytes
+/// a test asks for (unknown paths, bad content types, non-protobuf bodies,
+/// oversized messages) and reports exactly what came back.
+public enum RawGRPCClient {
+    public struct Response: Sendable {
+        public var headers: [(String, String)]
+        public var trailers: [(String, String)]
+        public var data: [UInt8]
+        public var resetCode: UInt32?
+
+        public func field(_ name: String) -> String? {
+            (trailers + headers).first { $0.0 == name }?.1
+        }
+        public var grpcStatus: Int? { field("grpc-status").flatMap { Int($0) } }
+        public var httpStatus: Int? { headers.first { $0.0 == ":status" }.flatMap { Int($0.1) } }
+    }
+
+    /// One request; `body` is sent as is, then END_STREAM unless `keepOpen`.
+    public static func call(
+        port: Int, path: String = "/tickgate.v1.PriceStream/Stream", contentType: String = "application/grpc",
+        extraHeaders: [(String, String)] = [], body: [UInt8], method: String = "POST"
+    ) async throws -> Response {
+        let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
+        var headers = [
+            HTTP2Header(":method", method), HTTP2Header(":scheme", "http"), HTTP2Header(":path", path),
+            HTTP2Header(":authority", "127.0.0.1:\(port)"), HTTP2Header("content-type", contentType),
+            HTTP2Header("te", "trailers"),
+        ]
+        headers += extraHeaders.map { HTTP2Header($0.0, $0.1) }
+        let requestHeaders = headers
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RawHandler(headers: requestHeaders, body: body, promise: promise))
+                    return channel
+                }
+            }
+        defer { channel.close(promise: nil) }
+        return try await promise.futureResult.get()
+    }
+
+    /// gRPC framing of `payload`: flag 0, big-endian length.
+    public static func frame(_ payload: [UInt8]) -> [UInt8] {
+        let n = UInt32(payload.count)
+        return [0, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + payload
+    }
+}
+
+private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let session = NGHTTP2Session(role: .client)
+    let headers: [HTTP2Header]
+    let body: [UInt8]
+    let promise: EventLoopPromise<RawGRPCClient.Response>
+    var response = RawGRPCClient.Response(headers: [], trailers: [], data: [], resetCode: nil)
+    var sawHeaders = false
+    var done = false
+    var inRead = false
+
+    init(headers: [HTTP2Header], body: [UInt8], promise: EventLoopPromise<RawGRPCClient.Response>) {
+        self.headers = headers
+        self.body = body
+        self.promise = promise
+        session.delegate = self
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let outbound = HTTP2OutboundStream()
+        outbound.pending.writeBytes(body)
+        outbound.finish(trailers: nil)
+        _ = session.submitRequest(headers: headers, body: outbound)
+        flush(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        try? session.receive(unwrapInboundIn(data))
+        flush(context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        complete()
+        session.close()
+    }
+
+    func flush(_ context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: 1024)
+        try? session.send(into: &out)
+        if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) }
+    }
+
+    func complete() {
+        guard !done else { return }
+        done = true
+        promise.succeed(response)
+    }
+
+    func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {
+        let pairs = headers.map { ($0.name, $0.value) }
+        if sawHeaders { response.trailers = pairs } else { response.headers = pairs }
+        sawHeaders = true
+    }
+
+    func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
+        response.data.append(contentsOf: bytes)
+    }
+
+    func sessionDidReceiveEndStream(streamID: Int32) {}
+
+    func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
+        if errorCode != 0 { response.resetCode = errorCode }
+        complete()
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then runs every check.
+#   1. Debian packages (apt only if something is missing)
+#   2. .venv/ with the interop suite's pinned Python packages
+#   3. generated protobuf-c code is up to date with Protos/
+#   4. swift build --build-tests, swift test
+#   5. the interop suite (stock grpcio and kcat against the tickgate binary)
+# Logs go to .test-output/. Exits non-zero if any step fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/install-deps.sh
+out=.test-output
+mkdir -p "$out"
+
+fail() { echo "test.sh: FAILED at $1" >&2; exit 1; }
+
+tickgate_install_packages "${TICKGATE_BUILD_PACKAGES[@]}" "${TICKGATE_TEST_PACKAGES[@]}" || fail "apt packages"
+tickgate_require_swift || fail "swift toolchain"
+
+# Reuse .venv/ when it works; install only when requirements.txt changed
+# since the last successful install (a copy is kept inside the venv).
+req=Tests/Interop/requirements.txt
+if ! .venv/bin/python -c '' 2>/dev/null; then
+  echo "==> creating .venv/"
+  rm -rf .venv
+  python3 -m venv .venv || fail "python3 -m venv"
+fi
+if cmp -s "$req" .venv/requirements.installed; then
+  echo "==> .venv/: requirements already installed"
+else
+  echo "==> .venv/: pip install -r $req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req" || fail "pip install"
+  cp "$req" .venv/requirements.installed
+fi
+
+echo "==> scripts/generate-protos.sh --check"
+scripts/generate-protos.sh --check || fail "generate-protos.sh --check"
+
+echo "==> swift build --build-tests (log: $out/swift-build.log)"
+swift build --build-tests 2>&1 | tee "$out/swift-build.log" || fail "swift build"
+
+# From here on every suite runs even if an earlier one failed, so that one
+# run reports all failures; the summary line says which ones.
+failed=()
+echo "==> swift test (log: $out/swift-test.log)"
+swift test 2>&1 | tee "$out/swift-test.log" || failed+=("swift test")
+
+echo "==> interop suite (log: $out/interop.log)"
+# timeout -s INT lets pytest tear its processes down before it stops;
+# any non-zero exit fails, including 5 (no tests collected).
+TICKGATE_BIN="${TICKGATE_BIN:-$PWD/.build/debug/tickgate}" \
+  timeout -s INT -k 30 900 .venv/bin/python -m pytest Tests/Interop -v \
+    --junitxml="$out/interop.xml" 2>&1 | tee "$out/interop.log" || failed+=("interop")
+
+if ((${#failed[@]})); then
+  summary=$(printf '%s, ' "${failed[@]}")
+  echo "test.sh: FAILED: ${summary%, } (logs in $out/)" >&2
+  exit 1
+fi
+echo "test.sh: all passed (protos, swift build, swift test, interop)"
