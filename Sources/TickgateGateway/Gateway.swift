@@ -67,7 +67,8 @@ public final class Gateway: Sendable {
         } catch {
             reader.close()
             try? await group.shutdownGracefully()
-            throw GatewayError.cannotListen(host: configuration.host, port: configuration.port, detail: "\(error)")
+            let detail = "\(error)".contains("Address already in use") ? "address already in use" : "\(error)"
+            throw GatewayError.cannotListen(host: configuration.host, port: configuration.port, detail: detail)
         }
         let ingress = TickIngress(loops: loops, stats: stats, logger: logger)
         reader.start { records in ingress.handle(records) }

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import NIOPosix
 import TickgateHTTP2
 
@@ -115,5 +115,36 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         if errorCode != 0 { response.resetCode = errorCode }
         complete()
+    }
+}
+
+extension RawGRPCClient {
+    /// Opens a connection, sends one `Stream` request whose body is
+    /// `body`, and then never reads from the socket: the gateway's writes
+    /// are left to pile up, as with a stalled client. Close the channel to
+    /// end it.
+    public static func openStalledStream(port: Int, body: [UInt8]) async throws -> any Channel {
+        var settings = NGHTTP2Session.Settings()
+        settings.initialWindowSize = 65_535
+        settings.connectionWindowSize = 65_535
+        let session = NGHTTP2Session(role: .client, settings: settings)
+        defer { session.close() }
+        let outbound = HTTP2OutboundStream()
+        outbound.pending.writeBytes(body)
+        let headers = [
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"),
+            HTTP2Header(":path", "/tickgate.v1.PriceStream/Stream"), HTTP2Header(":authority", "127.0.0.1"),
+            HTTP2Header("content-type", "application/grpc"), HTTP2Header("te", "trailers"),
+        ]
+        _ = session.submitRequest(headers: headers, body: outbound)
+        var bytes = ByteBuffer()
+        try session.send(into: &bytes)
+        let request = bytes
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(request)
+        return channel
     }
 }

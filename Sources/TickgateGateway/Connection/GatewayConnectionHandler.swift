@@ -120,7 +120,11 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             stream.isDirty = false
             session.resume(stream.outbound)
         }
-        dirtyStreams.removeAll(keepingCapacity: true)
+        defer {
+            // What nghttp2 and the socket could not take now is the backlog.
+            for stream in dirtyStreams { stream.checkBacklog() }
+            dirtyStreams.removeAll(keepingCapacity: true)
+        }
         guard let context, !tornDown, context.channel.isWritable else { return }
         do {
             try session.send(into: &outBuffer)

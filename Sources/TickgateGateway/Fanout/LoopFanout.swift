@@ -41,9 +41,14 @@ final class LoopFanout {
     /// One write per connection per batch.
     func flushDirtyConnections() {
         guard !dirtyConnections.isEmpty else { return }
-        for connection in dirtyConnections {
+        // A flush can mark connections dirty again (a stream reset as too
+        // slow queues its RST_STREAM): those join this same pass.
+        var index = 0
+        while index < dirtyConnections.count {
+            let connection = dirtyConnections[index]
             connection.isDirty = false
             connection.flush()
+            index += 1
         }
         dirtyConnections.removeAll(keepingCapacity: true)
     }

@@ -13,6 +13,8 @@ final class GatewayStream {
     private var deframer: GRPCMessageDeframer
     private(set) var symbols: Set<String> = []
     private var counted = false
+    /// Cached from the configuration: read on every delivery.
+    private let maxPendingBytes: Int
     /// Listed in the connection's dirty streams.
     var isDirty = false
 
@@ -20,20 +22,26 @@ final class GatewayStream {
         self.streamID = streamID
         self.connection = connection
         self.outbound = HTTP2OutboundStream(allocator: connection.allocator)
+        self.maxPendingBytes = connection.configuration.maxPendingBytesPerStream
         self.deframer = GRPCMessageDeframer(maxMessageSize: connection.configuration.maxMessageSize, allocator: connection.allocator)
     }
 
     // MARK: fan-out (hot path)
 
-    /// Appends one tick's shared, already-framed bytes.
+    /// Appends one tick's shared, already-framed bytes. The slow-client
+    /// bound is checked after the connection's next flush, so that one
+    /// Kafka batch arriving at once is not mistaken for a stalled client.
     @inline(__always)
     func enqueueTick(_ bytes: UnsafeRawBufferPointer) {
-        guard outbound.pending.readableBytes &+ bytes.count <= connection.configuration.maxPendingBytesPerStream else {
-            resetAsTooSlow()
-            return
-        }
+        guard machine.isLive else { return }
         outbound.pending.writeBytes(bytes)
         markDirty()
+    }
+
+    /// Called after a flush: bytes still waiting past the bound mean the
+    /// client is not reading.
+    func checkBacklog() {
+        if outbound.pending.readableBytes > maxPendingBytes { resetAsTooSlow() }
     }
 
     private func markDirty() {
@@ -187,10 +195,10 @@ final class GatewayStream {
         symbols.removeAll()
     }
 
-    /// The client's window stayed closed until `maxPendingBytesPerStream`
-    /// piled up: drop what waits and reset the stream with
+    /// The client's window stayed closed until more than
+    /// `maxPendingBytesPerStream` waited after a flush: drop it and reset with
     /// ENHANCE_YOUR_CALM (gRPC clients see RESOURCE_EXHAUSTED).
-    private func resetAsTooSlow() {
+    func resetAsTooSlow() {
         guard machine.isLive else { return }
         _ = machine.fail(GRPCStatus(.resourceExhausted, "client too slow"))
         releaseSubscriptions()
