@@ -42,11 +42,18 @@ var targets: [Target] = [
     .target(name: "TickgateFeeds", dependencies: ["TickgateModel", "TickgateKafka", logging]),
     // Client library for app developers.
     .target(name: "TickgateClient", dependencies: ["TickgateModel", "TickgateHTTP2", nioCore, nioPosix]),
+    // `tickgate bench`: load client, feeder, Kafka floor, per-hop histograms, report.
+    .target(
+        name: "TickgateBench",
+        dependencies: [
+            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateFeeds", nioCore, nioPosix, logging,
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
     // The `tickgate` command.
     .executableTarget(
         name: "TickgateCLI",
         dependencies: [
-            "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateFeeds", "TickgateClient",
+            "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateFeeds", "TickgateClient", "TickgateBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             nioCore, nioPosix, logging,
         ]),
@@ -85,6 +92,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: targets
 )

@@ -31,8 +31,10 @@ public final class IngestRun: @unchecked Sendable {
     private let publisher: TickPublisher
     private let started = ContinuousClock.now
 
-    /// Starts publishing at once. `makeTick(now)` returns the next tick.
-    public init(publisher: TickPublisher, options: Options, logger: Logger, makeTick: @escaping @Sendable (Int64) -> Tick) {
+    /// Starts publishing at once. `makeTick(now, scheduled)` returns the next
+    /// tick; `scheduled` is the wall time the open-loop schedule assigned it,
+    /// which benchmarks use to correct for coordinated omission.
+    public init(publisher: TickPublisher, options: Options, logger: Logger, makeTick: @escaping @Sendable (Int64, Int64) -> Tick) {
         self.publisher = publisher
         let stop = stopFlag
         let box = ResultBox()
@@ -63,9 +65,10 @@ public final class IngestRun: @unchecked Sendable {
     }
 
     private static func run(
-        publisher: TickPublisher, options: Options, stop: StopFlag, makeTick: @Sendable (Int64) -> Tick
+        publisher: TickPublisher, options: Options, stop: StopFlag, makeTick: @Sendable (Int64, Int64) -> Tick
     ) -> Result<Int, KafkaError> {
         let startNanos = monotonicNanos()
+        let wallStart = WallClock.nowNanos()
         let endNanos = options.duration.map { startNanos + Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
         let interval = 1e9 / max(options.ratePerSecond, 0.001)
         var sent = 0
@@ -78,7 +81,8 @@ public final class IngestRun: @unchecked Sendable {
             if let count = options.count { due = min(due, count) }
             while sent < due && !stop.isSet {
                 do {
-                    try publisher.publish(makeTick(WallClock.nowNanos()))
+                    let scheduled = wallStart + Int64(Double(sent) * interval)
+                    try publisher.publish(makeTick(WallClock.nowNanos(), scheduled))
                 } catch {
                     return .failure(error)
                 }

@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
             publisher: publisher,
             options: .init(ratePerSecond: rate, duration: duration.map { .nanoseconds(Int64($0 * 1e9)) }),
             logger: logger
-        ) { now in feed.withLock { $0.next(now: now) } }
+        ) { now, _ in feed.withLock { $0.next(now: now) } }
 
         let address = HostPort(host: gateway.host, port: gateway.port)
         let me = CommandLine.arguments.first ?? "tickgate"

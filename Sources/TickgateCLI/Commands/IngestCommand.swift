@@ -60,7 +60,7 @@ struct IngestCommand: AsyncParsableCommand {
         let options = IngestRun.Options(
             ratePerSecond: rate, count: count,
             duration: duration.map { .nanoseconds(Int64($0 * 1e9)) })
-        let run = IngestRun(publisher: publisher, options: options, logger: logger) { now in
+        let run = IngestRun(publisher: publisher, options: options, logger: logger) { now, _ in
             feed.withLock { $0.next(now: now) }
         }
         printError("publishing \(feed.withLock { _ in symbols.count }) symbol(s) at \(rate) ticks/s to \(topic) on \(kafka.brokers)\(count.map { ", \($0) ticks" } ?? "")\(duration.map { ", for \($0) s" } ?? ""); Ctrl-C stops")

@@ -1,0 +1,32 @@
+/// Everything one run measured; written as JSON.
+public struct BenchResult: Sendable, Codable {
+    public struct Latency: Sendable, Codable {
+        public var hop: String
+        public var count: UInt64
+        public var p50Micros: Double
+        public var p90Micros: Double
+        public var p99Micros: Double
+        public var p999Micros: Double
+        public var maxMicros: Double
+    }
+
+    public var scenario: BenchScenario
+    public var startedAt: String
+    public var machine: String
+    public var command: String
+    public var latencies: [Latency]
+    public var publishedTicks: Int
+    public var publishedPerSecond: Double
+    public var measuredDeliveries: Int
+    public var deliveriesPerSecond: Double
+    public var offeredDeliveriesPerSecond: Double
+    public var gatewayCPUSeconds: Double?
+    public var gatewayMicrosPerDelivery: Double?
+    public var gatewayPeakRSSKiB: Int?
+    public var gatewayRSSPerConnectionKiB: Double?
+    public var lost: Int
+    public var duplicated: Int
+    public var outOfOrder: Int
+    public var unexpected: Int
+    public var requestErrors: Int
+}

@@ -1,0 +1,163 @@
+import NIOCore
+import NIOPosix
+import TickgateHTTP2
+import TickgateModel
+
+/// The bench's gRPC client: many connections and streams on one event loop,
+/// an nghttp2 client session per connection, and wire-level probing of each
+/// tick, so that it costs well under a microsecond per delivery.
+final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private struct StreamState {
+        var slot: Int
+        var deframer: GRPCMessageDeframer
+        var outbound: HTTP2OutboundStream
+    }
+
+    let recorder: BenchRecorder
+    let session: NGHTTP2Session
+    private let slots: [Int]
+    private let authority: String
+    private var streams: [Int32: StreamState] = [:]
+    private var context: ChannelHandlerContext?
+    private var inRead = false
+    private(set) var closedStreams = 0
+
+    init(recorder: BenchRecorder, slots: [Int], authority: String) {
+        self.recorder = recorder
+        self.slots = slots
+        self.authority = authority
+        var settings = NGHTTP2Session.Settings()
+        settings.initialWindowSize = 8 << 20
+        settings.connectionWindowSize = 256 << 20
+        self.session = NGHTTP2Session(role: .client, settings: settings)
+        session.delegate = self
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        session.close()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        open()
+        context.fireChannelActive()
+    }
+
+    /// Opens one stream per slot and subscribes it to its symbols.
+    private func open() {
+        let headers = [
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"),
+            HTTP2Header(":path", GRPCProtocol.streamPath), HTTP2Header(":authority", authority),
+            HTTP2Header("content-type", GRPCProtocol.contentType), HTTP2Header("te", "trailers"),
+        ]
+        for slot in slots {
+            let outbound = HTTP2OutboundStream()
+            let symbols = recorder.scenario.symbolIndices(ofStream: slot).map(BenchScenario.symbolName)
+            GRPCMessageFramer.writeMessage(into: &outbound.pending) {
+                WireCodec.encode(ClientMessage.subscribe(requestID: UInt64(slot), symbols: symbols), into: &$0)
+            }
+            guard let id = session.submitRequest(headers: headers, body: outbound) else { continue }
+            streams[id] = StreamState(slot: slot, deframer: GRPCMessageDeframer(maxMessageSize: 1 << 20), outbound: outbound)
+        }
+        flush()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inRead = true
+        try? session.receive(unwrapInboundIn(data))
+        inRead = false
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) { flush() }
+
+    func flush() {
+        guard let context, !inRead else { return }
+        var out = context.channel.allocator.buffer(capacity: 4096)
+        try? session.send(into: &out)
+        if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) }
+    }
+
+    func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
+        guard var state = streams[streamID] else { return }
+        let now = WallClock.nowNanos()
+        state.deframer.append(bytes)
+        while let message = try? state.deframer.next() {
+            message.withUnsafeReadableBytes { raw in
+                switch TickProbe.probeServerMessage(raw) {
+                case .tick(let tick): recorder.record(slot: state.slot, tick: tick, now: now)
+                case .ack: recorder.acks += 1
+                case .error: recorder.errors += 1
+                case .other: break
+                }
+            }
+        }
+        streams[streamID] = state
+    }
+
+    func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {
+        if let status = headers[first: "grpc-status"], status != "0" { recorder.errors += 1 }
+    }
+    func sessionDidReceiveEndStream(streamID: Int32) {}
+    func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
+        if streams.removeValue(forKey: streamID) != nil { closedStreams += 1 }
+    }
+}
+
+/// Connects the scenario's connections and opens its streams.
+final class LoadClient: Sendable {
+    let eventLoop: any EventLoop
+    let recorder: NIOLoopBound<BenchRecorder>
+    private let channels: [any Channel]
+
+    private init(eventLoop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>, channels: [any Channel]) {
+        self.eventLoop = eventLoop
+        self.recorder = recorder
+        self.channels = channels
+    }
+
+    static func connect(scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup) async throws -> LoadClient {
+        let eventLoop = group.next()
+        let recorder = try await eventLoop.submit { NIOLoopBound(BenchRecorder(scenario: scenario), eventLoop: eventLoop) }.get()
+        var channels: [any Channel] = []
+        let authority = "\(host):\(port)"
+        var nextSlot = 0
+        // Connect in waves, so that 10,000 connections do not overflow the backlog.
+        let wave = 256
+        var connection = 0
+        while connection < scenario.connections {
+            let upper = min(scenario.connections, connection + wave)
+            var futures: [EventLoopFuture<any Channel>] = []
+            for index in connection..<upper {
+                let count = scenario.streams / scenario.connections + (index < scenario.streams % scenario.connections ? 1 : 0)
+                let slots = Array(nextSlot..<(nextSlot + count))
+                nextSlot += count
+                futures.append(ClientBootstrap(group: eventLoop)
+                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let handler = LoadClientHandler(recorder: recorder.value, slots: slots, authority: authority)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        }
+                    }
+                    .connect(host: host, port: port))
+            }
+            for future in futures { channels.append(try await future.get()) }
+            connection = upper
+        }
+        return LoadClient(eventLoop: eventLoop, recorder: recorder, channels: channels)
+    }
+
+    /// Runs `body` on the client's loop with its recorder.
+    func withRecorder<T: Sendable>(_ body: @escaping @Sendable (BenchRecorder) -> T) async throws -> T {
+        let recorder = self.recorder
+        return try await eventLoop.submit { body(recorder.value) }.get()
+    }
+
+    func close() async {
+        for channel in channels { try? await channel.close() }
+    }
+}

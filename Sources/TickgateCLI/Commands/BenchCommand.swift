@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import TickgateBench
+import TickgateKafka
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure end-to-end latency hop by hop, throughput and gateway cost in one run.",
+        discussion: """
+            Starts an embedded broker (or uses --brokers), a gateway in its own process pinned to one
+            core (or uses --gateway), a plain Kafka consumer as the floor, a scheduled (open-loop)
+            feeder and a load client. Prints a table and writes result.json, one .hgrm per hop and
+            latency.svg. Scenarios: \(BenchScenario.all.map(\.name).joined(separator: ", ")); flags override them.
+            """)
+
+    @Option(help: "latency, fanout, idle or tiny.")
+    var scenario: String = "latency"
+
+    @Option(help: "Kafka bootstrap servers (default: an embedded broker).")
+    var brokers: String?
+
+    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue, help: "librdkafka property key=value (repeatable).")
+    var properties: [String] = []
+
+    @Option(help: "An already running gateway, host:port (default: start one).")
+    var gateway: HostPort?
+
+    @Option(help: "Override: client connections.") var connections: Int?
+    @Option(help: "Override: streams over all connections.") var streams: Int?
+    @Option(help: "Override: symbols published (M).") var symbols: Int?
+    @Option(help: "Override: symbols per stream (K).") var perStream: Int?
+    @Option(help: "Override: ticks per second over all symbols.") var rate: Double?
+    @Option(help: "Override: measured seconds.") var duration: Double?
+    @Option(help: "Override: warm-up seconds.") var warmup: Double?
+    @Option(help: "Override: partitions of the embedded topic.") var partitions: Int?
+
+    @Option(help: "Event-loop threads of the started gateway.") var gatewayThreads: Int = 1
+    @Option(help: "CPU the started gateway is pinned to (-1: none).") var gatewayCPU: Int = 1
+    @Option(help: "Directory for the result files.") var out: String = "bench-results"
+
+    func run() async throws {
+        guard var chosen = BenchScenario.all.first(where: { $0.name == scenario }) else {
+            throw failure("unknown scenario \(scenario); choose one of \(BenchScenario.all.map(\.name).joined(separator: ", "))")
+        }
+        if let connections { chosen.connections = connections }
+        if let streams { chosen.streams = streams }
+        if let symbols { chosen.symbols = symbols }
+        if let perStream { chosen.symbolsPerStream = perStream }
+        if let rate { chosen.rate = rate }
+        if let duration { chosen.durationSeconds = duration }
+        if let warmup { chosen.warmupSeconds = warmup }
+        if let partitions { chosen.partitions = partitions }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var options = BenchOptions(scenario: chosen, executable: executable, outputDirectory: "\(out)/\(chosen.name)-\(stamp)")
+        options.brokers = brokers
+        options.kafkaProperties = try properties.map { try KafkaConfiguration.parseProperty($0) }
+        options.gateway = gateway.map { ($0.host, $0.port) }
+        options.gatewayThreads = gatewayThreads
+        options.gatewayCPU = gatewayCPU >= 0 ? gatewayCPU : nil
+        options.command = CommandLine.arguments.joined(separator: " ")
+        let logger = CLILogging.logger("tickgate.bench", verbose: false)
+        do {
+            let (result, histograms) = try await BenchRunner.run(options, logger: logger) { line in
+                printError("[bench] \(line)")
+            }
+            printOut(BenchReport.table(result))
+            let files = try BenchReport.write(result, histograms, to: options.outputDirectory)
+            printOut("files: \(files.joined(separator: " "))")
+            if result.lost + result.duplicated + result.outOfOrder + result.unexpected > 0 {
+                throw failure("the run lost, duplicated or reordered ticks")
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw failure("\(error)")
+        }
+    }
+}
