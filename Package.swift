@@ -71,6 +71,12 @@ var targets: [Target] = [
     .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport", logging]),
     .testTarget(name: "TickgateFeedsTests", dependencies: ["TickgateFeeds", "TickgateModel"]),
     .testTarget(
+        name: "TickgateBenchTests",
+        dependencies: [
+            "TickgateBench", "TickgateModel", "TickgateTestSupport", "TickgateGateway", "TickgateKafka", nioCore, logging,
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
+    .testTarget(
         name: "TickgateGatewayTests",
         dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTestSupport", nioCore]),
 ]

@@ -24,6 +24,9 @@ final class BenchRecorder {
     private(set) var duplicates = 0
     private(set) var outOfOrder = 0
     private(set) var unexpected = 0
+    /// Deliveries without the gateway's t3/t4 stamps: a broken gateway or
+    /// probe, and the latency figures cannot be trusted.
+    private(set) var unstamped = 0
     var acks = 0
     var errors = 0
 
@@ -59,6 +62,7 @@ final class BenchRecorder {
         } else {
             outOfOrder &+= 1
         }
+        if tick.receiveNanos == 0 || tick.dispatchNanos == 0 { unstamped &+= 1 }
         guard tick.publishNanos >= measureFromNanos, tick.publishNanos < measureUntilNanos else { return }
         measured &+= 1
         endToEnd.recordClamped(now - tick.publishNanos)

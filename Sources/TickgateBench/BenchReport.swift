@@ -23,7 +23,7 @@ public enum BenchReport {
             let perConnection = r.gatewayRSSPerConnectionKiB.map { String(format: "%.1f KiB", $0) } ?? "-"
             lines.append("gateway peak RSS \(peak / 1024) MiB; RSS per connection \(perConnection)")
         }
-        lines.append("correctness: lost \(r.lost), duplicated \(r.duplicated), out of order \(r.outOfOrder), unexpected \(r.unexpected), request errors \(r.requestErrors)")
+        lines.append("correctness: lost \(r.lost), duplicated \(r.duplicated), out of order \(r.outOfOrder), unexpected \(r.unexpected), unstamped \(r.unstamped), request errors \(r.requestErrors)")
         return lines.joined(separator: "\n")
     }
 

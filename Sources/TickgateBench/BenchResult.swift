@@ -28,5 +28,6 @@ public struct BenchResult: Sendable, Codable {
     public var duplicated: Int
     public var outOfOrder: Int
     public var unexpected: Int
+    public var unstamped: Int
     public var requestErrors: Int
 }

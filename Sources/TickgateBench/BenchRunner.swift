@@ -144,7 +144,7 @@ public enum BenchRunner {
         let final = child?.stats
         let snapshot = try await client.withRecorder { recorder in
             (recorder.histograms, recorder.measured, recorder.duplicates, recorder.outOfOrder, recorder.unexpected,
-             recorder.errors, recorder.lost(publishedPerSymbol: perSymbol))
+             recorder.errors, recorder.lost(publishedPerSymbol: perSymbol), recorder.unstamped)
         }
         var histograms = snapshot.0
         histograms.byHop[.kafkaFloor] = await floor.finish()
@@ -165,7 +165,8 @@ public enum BenchRunner {
             gatewayMicrosPerDelivery: cpu.map { measured > 0 ? $0 * 1e6 / Double(measured) : 0 },
             gatewayPeakRSSKiB: final?.peakRSSKiB,
             gatewayRSSPerConnectionKiB: rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(scenario.connections) } },
-            lost: snapshot.6, duplicated: snapshot.2, outOfOrder: snapshot.3, unexpected: snapshot.4, requestErrors: snapshot.5)
+            lost: snapshot.6, duplicated: snapshot.2, outOfOrder: snapshot.3, unexpected: snapshot.4,
+            unstamped: snapshot.7, requestErrors: snapshot.5)
         return (result, histograms)
     }
 

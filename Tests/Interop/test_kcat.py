@@ -46,3 +46,4 @@ def test_kcat_sees_the_topic_and_every_tick(kafka, ingest):
     keys = kcat("-b", kafka, "-C", "-t", "ticks", "-o", "beginning", "-e", "-q", "-f", "%k\n").splitlines()
     assert len(keys) == 1000
     assert set(keys) == set(SYMBOLS)  # keyed by symbol, every symbol used
+

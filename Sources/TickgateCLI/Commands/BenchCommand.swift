@@ -36,7 +36,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Override: partitions of the embedded topic.") var partitions: Int?
 
     @Option(help: "Event-loop threads of the started gateway.") var gatewayThreads: Int = 1
-    @Option(help: "CPU the started gateway is pinned to (-1: none).") var gatewayCPU: Int = 1
+    @Option(help: "CPU the started gateway is pinned to (taskset).") var gatewayCPU: Int = 1
+    @Flag(help: "Do not pin the started gateway to a CPU.") var noPin = false
     @Option(help: "Directory for the result files.") var out: String = "bench-results"
 
     func run() async throws {
@@ -58,7 +59,7 @@ struct BenchCommand: AsyncParsableCommand {
         options.kafkaProperties = try properties.map { try KafkaConfiguration.parseProperty($0) }
         options.gateway = gateway.map { ($0.host, $0.port) }
         options.gatewayThreads = gatewayThreads
-        options.gatewayCPU = gatewayCPU >= 0 ? gatewayCPU : nil
+        options.gatewayCPU = noPin ? nil : gatewayCPU
         options.command = CommandLine.arguments.joined(separator: " ")
         let logger = CLILogging.logger("tickgate.bench", verbose: false)
         do {
@@ -70,6 +71,9 @@ struct BenchCommand: AsyncParsableCommand {
             printOut("files: \(files.joined(separator: " "))")
             if result.lost + result.duplicated + result.outOfOrder + result.unexpected > 0 {
                 throw failure("the run lost, duplicated or reordered ticks")
+            }
+            if result.unstamped > 0 || result.requestErrors > 0 {
+                throw failure("\(result.unstamped) delivery(ies) lacked gateway time stamps, \(result.requestErrors) request error(s)")
             }
         } catch let error as ExitCode {
             throw error
