@@ -21,6 +21,9 @@ final class BenchRecorder {
     private var subscribed: [Bool]
     private(set) var received = 0
     private(set) var measured = 0
+    /// Deliveries that arrived inside the window (by receipt time): the
+    /// sustained rate, which a backlog draining later cannot inflate.
+    private(set) var arrivedInWindow = 0
     private(set) var duplicates = 0
     private(set) var outOfOrder = 0
     private(set) var unexpected = 0
@@ -63,6 +66,7 @@ final class BenchRecorder {
             outOfOrder &+= 1
         }
         if tick.receiveNanos == 0 || tick.dispatchNanos == 0 { unstamped &+= 1 }
+        if now >= measureFromNanos && now < measureUntilNanos { arrivedInWindow &+= 1 }
         guard tick.publishNanos >= measureFromNanos, tick.publishNanos < measureUntilNanos else { return }
         measured &+= 1
         endToEnd.recordClamped(now - tick.publishNanos)

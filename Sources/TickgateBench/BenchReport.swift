@@ -15,7 +15,7 @@ public enum BenchReport {
             lines.append(pad(latency.hop, 52) + values.map { pad(micros($0), 11, right: true) }.joined() + pad(String(latency.count), 11, right: true))
         }
         lines.append("")
-        lines.append("published \(Int(r.publishedPerSecond)) ticks/s (\(r.publishedTicks) in all); deliveries \(Int(r.deliveriesPerSecond))/s measured of \(Int(r.offeredDeliveriesPerSecond))/s offered")
+        lines.append("published \(Int(r.publishedPerSecond)) ticks/s (\(r.publishedTicks) in all); deliveries arriving in the window \(Int(r.deliveriesPerSecond))/s of \(Int(r.offeredDeliveriesPerSecond))/s offered")
         if let cpu = r.gatewayCPUSeconds, let per = r.gatewayMicrosPerDelivery {
             lines.append("gateway CPU \(fmt(cpu)) s over \(fmt(s.durationSeconds)) s = \(String(format: "%.3f", per)) µs per delivery (user+sys, /proc)")
         }

@@ -144,7 +144,7 @@ public enum BenchRunner {
         let final = child?.stats
         let snapshot = try await client.withRecorder { recorder in
             (recorder.histograms, recorder.measured, recorder.duplicates, recorder.outOfOrder, recorder.unexpected,
-             recorder.errors, recorder.lost(publishedPerSymbol: perSymbol), recorder.unstamped)
+             recorder.errors, recorder.lost(publishedPerSymbol: perSymbol), recorder.unstamped, recorder.arrivedInWindow)
         }
         var histograms = snapshot.0
         histograms.byHop[.kafkaFloor] = await floor.finish()
@@ -159,10 +159,10 @@ public enum BenchRunner {
             machine: machineDescription(), command: options.command,
             latencies: Hop.allCases.map { latency(hop: $0, histograms.byHop[$0]!) },
             publishedTicks: published, publishedPerSecond: Double(published) / (scenario.warmupSeconds + scenario.durationSeconds),
-            measuredDeliveries: measured, deliveriesPerSecond: Double(measured) / scenario.durationSeconds,
+            measuredDeliveries: measured, deliveriesPerSecond: Double(snapshot.8) / scenario.durationSeconds,
             offeredDeliveriesPerSecond: scenario.offeredDeliveriesPerSecond,
             gatewayCPUSeconds: cpu,
-            gatewayMicrosPerDelivery: cpu.map { measured > 0 ? $0 * 1e6 / Double(measured) : 0 },
+            gatewayMicrosPerDelivery: cpu.map { snapshot.8 > 0 ? $0 * 1e6 / Double(snapshot.8) : 0 },
             gatewayPeakRSSKiB: final?.peakRSSKiB,
             gatewayRSSPerConnectionKiB: rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(scenario.connections) } },
             lost: snapshot.6, duplicated: snapshot.2, outOfOrder: snapshot.3, unexpected: snapshot.4,

@@ -10,10 +10,20 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private struct StreamState {
-        var slot: Int
+    /// A class: a struct in the dictionary would be copied, with its
+    /// buffer, on every DATA chunk.
+    private final class StreamState {
+        let slot: Int
         var deframer: GRPCMessageDeframer
-        var outbound: HTTP2OutboundStream
+        let outbound: HTTP2OutboundStream
+        /// Bytes of a message cut by a DATA frame boundary.
+        var partial = false
+
+        init(slot: Int, deframer: GRPCMessageDeframer, outbound: HTTP2OutboundStream) {
+            self.slot = slot
+            self.deframer = deframer
+            self.outbound = outbound
+        }
     }
 
     let recorder: BenchRecorder
@@ -82,20 +92,34 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     }
 
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
-        guard var state = streams[streamID] else { return }
+        guard let state = streams[streamID] else { return }
         let now = WallClock.nowNanos()
-        state.deframer.append(bytes)
-        while let message = try? state.deframer.next() {
-            message.withUnsafeReadableBytes { raw in
-                switch TickProbe.probeServerMessage(raw) {
-                case .tick(let tick): recorder.record(slot: state.slot, tick: tick, now: now)
-                case .ack: recorder.acks += 1
-                case .error: recorder.errors += 1
-                case .other: break
-                }
+        var rest = bytes
+        if !state.partial {
+            // Fast path: whole messages straight from nghttp2's buffer.
+            while rest.count >= 5 {
+                let length = Int(rest[1]) << 24 | Int(rest[2]) << 16 | Int(rest[3]) << 8 | Int(rest[4])
+                guard rest.count >= 5 + length else { break }
+                handle(UnsafeRawBufferPointer(rebasing: rest[5..<(5 + length)]), slot: state.slot, now: now)
+                rest = UnsafeRawBufferPointer(rebasing: rest[(5 + length)...])
             }
+            guard !rest.isEmpty else { return }
         }
-        streams[streamID] = state
+        state.deframer.append(rest)
+        while let message = try? state.deframer.next() {
+            message.withUnsafeReadableBytes { handle($0, slot: state.slot, now: now) }
+        }
+        state.partial = state.deframer.hasBufferedBytes
+    }
+
+    @inline(__always)
+    private func handle(_ message: UnsafeRawBufferPointer, slot: Int, now: Int64) {
+        switch TickProbe.probeServerMessage(message) {
+        case .tick(let tick): recorder.record(slot: slot, tick: tick, now: now)
+        case .ack: recorder.acks += 1
+        case .error: recorder.errors += 1
+        case .other: break
+        }
     }
 
     func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {

@@ -46,7 +46,7 @@ public final class Gateway: Sendable {
                 NIOLoopBound(LoopFanout(eventLoop: eventLoop, stats: stats), eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
-            loops.append(.init(eventLoop: eventLoop, fanout: fanout, inFlight: InFlightCounter()))
+            loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox()))
         }
         let fanoutByLoop = fanouts
         let bootstrap = ServerBootstrap(group: group)

@@ -56,6 +56,8 @@ package struct GRPCMessageDeframer {
         return message
     }
 
+    package var hasBufferedBytes: Bool { buffer.readableBytes > 0 }
+
     /// Call when the peer ended the stream: fails if a message is cut short.
     package func checkComplete() throws(Failure) {
         guard buffer.readableBytes > 0 else { return }

@@ -16,16 +16,18 @@ final class LoopFanout {
         self.stats = stats
     }
 
-    func deliver(_ batch: TickFrameBatch) {
+    /// Delivers every batch taken in this loop turn, then writes each
+    /// connection once.
+    func deliver(_ batches: [TickFrameBatch]) {
         var deliveries = 0
-        batch.buffer.withUnsafeReadableBytes { raw in
-            for entry in batch.entries {
-                guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
-                for stream in subscribers.list {
-                    stream.enqueueTick(bytes)
+        for batch in batches {
+            batch.buffer.withUnsafeReadableBytes { raw in
+                for entry in batch.entries {
+                    guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
+                    let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
+                    subscribers.forEach { $0.enqueueTick(bytes) }
+                    deliveries &+= subscribers.count
                 }
-                deliveries &+= subscribers.list.count
             }
         }
         flushDirtyConnections()
@@ -54,7 +56,3 @@ final class LoopFanout {
     }
 }
 
-/// Batches handed to a loop and not yet delivered; bounds the reader.
-final class InFlightCounter: Sendable {
-    let value = Atomic<Int>(0)
-}

@@ -11,12 +11,12 @@ final class TickIngress: Sendable {
     struct Loop: Sendable {
         let eventLoop: any EventLoop
         let fanout: NIOLoopBound<LoopFanout>
-        let inFlight: InFlightCounter
+        let inbox: LoopInbox
     }
 
-    /// Batches a loop may have queued before the reader waits for it: a slow
+    /// Ticks a loop may have queued before the reader waits for it: a slow
     /// loop makes Kafka lag grow instead of memory.
-    static let maxBatchesInFlightPerLoop = 256
+    static let maxQueuedTicksPerLoop = 65_536
 
     let loops: [Loop]
     let stats: GatewayStats
@@ -54,17 +54,15 @@ final class TickIngress: Sendable {
         guard !entries.isEmpty else { return }
         let batch = TickFrameBatch(buffer: buffer, entries: entries)
         for loop in loops {
-            var spins = 0
-            while loop.inFlight.value.load(ordering: .relaxed) >= Self.maxBatchesInFlightPerLoop {
-                spins += 1
-                usleepMicros(spins < 100 ? 50 : 1000)
+            while loop.inbox.queuedTicks >= Self.maxQueuedTicksPerLoop {
+                usleepMicros(200)
             }
-            loop.inFlight.value.add(1, ordering: .relaxed)
-            let fanout = loop.fanout
-            let inFlight = loop.inFlight
-            loop.eventLoop.execute {
-                fanout.value.deliver(batch)
-                inFlight.value.subtract(1, ordering: .relaxed)
+            if loop.inbox.push(batch) {
+                let fanout = loop.fanout
+                let inbox = loop.inbox
+                loop.eventLoop.execute {
+                    fanout.value.deliver(inbox.takeAll())
+                }
             }
         }
     }
