@@ -37,7 +37,10 @@ var targets: [Target] = [
     // The gateway: Kafka → subscription registry → gRPC streams.
     .target(
         name: "TickgateGateway",
-        dependencies: ["TickgateModel", "TickgateKafka", "TickgateHTTP2", nioCore, nioPosix, logging]),
+        dependencies: [
+            "TickgateModel", "TickgateKafka", "TickgateHTTP2", nioCore, nioPosix, logging,
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     // Feed adapters that publish ticks into Kafka.
     .target(name: "TickgateFeeds", dependencies: ["TickgateModel", "TickgateKafka", logging]),
     // Client library for app developers.
@@ -102,6 +105,8 @@ let package = Package(
         .executable(name: "tickgate", targets: ["TickgateCLI"]),
         .library(name: "TickgateClient", targets: ["TickgateClient"]),
         .library(name: "TickgateModel", targets: ["TickgateModel"]),
+        // For Benchmarks/ (a separate package): the gateway's SPI harness.
+        .library(name: "TickgateGateway", targets: ["TickgateGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
