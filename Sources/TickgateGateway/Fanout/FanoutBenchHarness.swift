@@ -76,16 +76,19 @@ public final class FanoutBenchHarness {
     public func makeBatch(ticks: Int) throws -> Batch {
         var buffer = ByteBufferAllocator().buffer(capacity: ticks * 160)
         var entries: [TickFrameBatch.Entry] = []
+        // Real-sized stamps (current Unix nanoseconds): ~120-byte messages.
+        let now = WallClock.nowNanos()
         for index in 0..<ticks {
             let tick = Tick(
-                symbol: Self.symbol(index % symbols), venue: "bench", price: ExactDecimal(mantissa: 6_500_012, exponent: -2),
-                size: ExactDecimal(mantissa: 12_345, exponent: -8), side: .buy, sequence: UInt64(index + 1),
-                venueTimeNanos: 1, publishTimeNanos: 2)
+                symbol: Self.symbol(index % symbols), venue: "synthetic", price: ExactDecimal(mantissa: 6_500_012, exponent: -2),
+                size: ExactDecimal(mantissa: 12_345, exponent: -8), side: .buy, sequence: UInt64(1_000_000 + index),
+                venueTimeNanos: now, publishTimeNanos: now + 1_000)
             let payload = WireCodec.encode(tick)
             let start = buffer.writerIndex
             let symbol = try payload.withUnsafeBytes { raw in
                 try TickTranscoder.transcode(
-                    kafkaPayload: raw, stamp: KafkaStamp(partition: 0, offset: Int64(index), kafkaTimeMillis: 1, receiveTimeNanos: 3),
+                    kafkaPayload: raw,
+                    stamp: KafkaStamp(partition: 3, offset: 1_000_000 + Int64(index), kafkaTimeMillis: now / 1_000_000, receiveTimeNanos: now + 2_000),
                     into: &buffer)
             }
             entries.append(.init(symbol: symbol, start: start, length: buffer.writerIndex - start))
