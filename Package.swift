@@ -40,6 +40,9 @@ var targets: [Target] = [
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateHTTP2", nioCore, nioPosix, logging,
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     // Feed adapters that publish ticks into Kafka.
     .target(name: "TickgateFeeds", dependencies: ["TickgateModel", "TickgateKafka", logging]),
@@ -113,6 +116,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: targets
 )

@@ -20,7 +20,7 @@ final class GatewayProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let process = Process()
-        var arguments = [executable, "serve", "--brokers", brokers, "--topic", topic, "--listen", "127.0.0.1:0", "--threads", String(threads)]
+        var arguments = [executable, "serve", "--brokers", brokers, "--topic", topic, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--threads", String(threads)]
         if let cpu, FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
             arguments = ["-c", String(cpu)] + arguments

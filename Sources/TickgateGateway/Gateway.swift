@@ -13,22 +13,35 @@ public final class Gateway: Sendable {
     public let host: String
     public let port: Int
     private let group: MultiThreadedEventLoopGroup
+    /// Where /metrics is served, if it is.
+    public let metricsPort: Int?
     private let serverChannel: any Channel
+    private let metricsChannel: (any Channel)?
     private let reader: KafkaPartitionReader
+    private let metrics: GatewayMetrics
     private let logger: Logger
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
-        serverChannel: any Channel, reader: KafkaPartitionReader, logger: Logger
+        serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
+        metrics: GatewayMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.stats = stats
         self.group = group
         self.serverChannel = serverChannel
+        self.metricsChannel = metricsChannel
         self.reader = reader
+        self.metrics = metrics
         self.logger = logger
         self.host = configuration.host
         self.port = serverChannel.localAddress?.port ?? configuration.port
+        self.metricsPort = metricsChannel?.localAddress?.port
+    }
+
+    /// The Prometheus text exposition, as `GET /metrics` serves it.
+    public func metricsExposition() -> String {
+        String(decoding: metrics.exposition(stats: stats, reader: reader), as: UTF8.self)
     }
 
     /// Connects to Kafka (bounded by `kafka.connectTimeout`), binds the
@@ -38,12 +51,13 @@ public final class Gateway: Sendable {
             try KafkaPartitionReader(configuration: configuration.kafka, topic: configuration.topic, logger: logger)
         }
         let stats = GatewayStats()
+        let metrics = GatewayMetrics()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         var loops: [TickIngress.Loop] = []
         var fanouts: [ObjectIdentifier: NIOLoopBound<LoopFanout>] = [:]
         for eventLoop in group.makeIterator() {
             let fanout = try await eventLoop.submit {
-                NIOLoopBound(LoopFanout(eventLoop: eventLoop, stats: stats), eventLoop: eventLoop)
+                NIOLoopBound(LoopFanout(eventLoop: eventLoop, stats: stats, metrics: metrics), eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
             loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox()))
@@ -70,10 +84,26 @@ public final class Gateway: Sendable {
             let detail = "\(error)".contains("Address already in use") ? "address already in use" : "\(error)"
             throw GatewayError.cannotListen(host: configuration.host, port: configuration.port, detail: detail)
         }
-        let ingress = TickIngress(loops: loops, stats: stats, logger: logger)
+        var metricsChannel: (any Channel)? = nil
+        if let metricsHost = configuration.metricsHost {
+            do {
+                metricsChannel = try await MetricsServer.bind(host: metricsHost, port: configuration.metricsPort, group: group) {
+                    metrics.exposition(stats: stats, reader: reader)
+                }
+            } catch {
+                try? await serverChannel.close()
+                reader.close()
+                try? await group.shutdownGracefully()
+                let detail = "\(error)".contains("Address already in use") ? "address already in use" : "\(error)"
+                throw GatewayError.cannotListen(host: metricsHost, port: configuration.metricsPort, detail: "metrics: \(detail)")
+            }
+        }
+        let ingress = TickIngress(loops: loops, stats: stats, metrics: metrics, logger: logger)
         reader.start { records in ingress.handle(records) }
         logger.info("gateway listening on \(configuration.host):\(serverChannel.localAddress?.port ?? configuration.port), reading \(reader.partitionCount) partition(s) of \(configuration.topic) from \(configuration.kafka.brokers)")
-        return Gateway(configuration: configuration, stats: stats, group: group, serverChannel: serverChannel, reader: reader, logger: logger)
+        return Gateway(
+            configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
+            metricsChannel: metricsChannel, reader: reader, metrics: metrics, logger: logger)
     }
 
     /// Number of partitions being read.
@@ -81,6 +111,7 @@ public final class Gateway: Sendable {
 
     public func shutdown() async {
         try? await serverChannel.close()
+        try? await metricsChannel?.close()
         let reader = self.reader
         await runOnDedicatedThread(name: "kafka-close") { reader.close() }
         try? await group.shutdownGracefully()

@@ -18,6 +18,10 @@ public struct GatewayConfiguration: Sendable {
     /// stream is reset as too slow (RST_STREAM ENHANCE_YOUR_CALM, which gRPC
     /// clients report as RESOURCE_EXHAUSTED).
     public var maxPendingBytesPerStream: Int = 1 << 20
+    /// Where `GET /metrics` (Prometheus text format) is served; nil: nowhere.
+    /// Port 0 picks a free port.
+    public var metricsHost: String? = nil
+    public var metricsPort: Int = 9464
     /// The symbols this gateway serves, or nil for any well-formed symbol.
     public var symbolCatalog: Set<String>? = nil
 

@@ -12,6 +12,16 @@ public final class GatewayStats: Sendable {
     let deliveries = Atomic<Int>(0)
     let slowStreamResets = Atomic<Int>(0)
     let requestErrors = Atomic<Int>(0)
+    private let errorsByCode = Mutex<[Int]>(Array(repeating: 0, count: 17))
+
+    /// A request ended or was refused with gRPC status `code` (rare: a lock is fine).
+    func recordRequestError(code: Int) {
+        requestErrors.add(1, ordering: .relaxed)
+        errorsByCode.withLock { if code >= 0 && code < $0.count { $0[code] += 1 } }
+    }
+
+    /// Request errors by gRPC status code (index = code).
+    public var requestErrorsByCode: [Int] { errorsByCode.withLock { $0 } }
 
     public struct Snapshot: Sendable, Equatable {
         public var connections: Int

@@ -1,5 +1,6 @@
 import CRDKafka
 public import Logging
+import Synchronization
 
 /// One message as the reader hands it over. The byte views are valid only
 /// during the callback that receives them.
@@ -34,6 +35,9 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     private let client: RDKafkaClient
     private let queue: OpaquePointer
     private let stopping = StopFlag()
+    /// Next offset to read and messages read, per partition; updated once
+    /// per batch by the reading thread.
+    private let progress: ReaderProgress
     private var thread: DedicatedThread?
     private let logger: Logger
     private var closed = false
@@ -80,6 +84,24 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         self.partitionCount = partitions
         self.startOffsets = offsets
         self.logger = logger
+        self.progress = ReaderProgress(next: offsets)
+    }
+
+    /// Messages read so far, per partition.
+    public var consumedPerPartition: [Int] { progress.state.withLock { $0.consumed } }
+
+    /// Consumer lag per partition: the broker's high watermark (as last
+    /// reported in fetch responses; no request is made) minus the next
+    /// offset to read.
+    public func lag() -> [Int64] {
+        let next = progress.state.withLock { $0.next }
+        return next.indices.map { partition in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(client.handle, topic, Int32(partition), &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { return 0 }
+            return max(0, high - next[partition])
+        }
     }
 
     /// Starts the reading thread. `onBatch` runs on it, once per batch of up
@@ -90,6 +112,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         let stopping = self.stopping
         let logger = self.logger
         let queueBox = SendablePointer(queue)
+        let progress = self.progress
         thread = DedicatedThread(name: "kafka-reader") {
             let queue = queueBox.pointer
             let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxBatch)
@@ -125,7 +148,17 @@ public final class KafkaPartitionReader: @unchecked Sendable {
                         value: UnsafeRawBufferPointer(start: message.payload, count: message.len)))
                     n += 1
                 }
-                if n > 0 { onBatch(UnsafeBufferPointer(start: records, count: n)) }
+                if n > 0 {
+                    progress.state.withLock { state in
+                        for index in 0..<n {
+                            let record = records[index]
+                            guard record.partition >= 0, Int(record.partition) < state.next.count else { continue }
+                            state.next[Int(record.partition)] = max(state.next[Int(record.partition)], record.offset + 1)
+                            state.consumed[Int(record.partition)] += 1
+                        }
+                    }
+                    onBatch(UnsafeBufferPointer(start: records, count: n))
+                }
                 for index in 0..<count { rd_kafka_message_destroy(messages[index]) }
             }
         }
@@ -149,4 +182,13 @@ public final class KafkaPartitionReader: @unchecked Sendable {
 struct SendablePointer: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}
+
+/// Per-partition reading progress, shared with the reading thread.
+final class ReaderProgress: Sendable {
+    let state: Mutex<(next: [Int64], consumed: [Int])>
+
+    init(next: [Int64]) {
+        state = Mutex((next, Array(repeating: 0, count: next.count)))
+    }
 }

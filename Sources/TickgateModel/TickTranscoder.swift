@@ -23,11 +23,27 @@ public struct KafkaStamp: Sendable {
 /// gRPC message (5-byte length prefix + `ServerMessage{tick}`) whose bytes
 /// every subscriber then shares.
 public enum TickTranscoder {
+    /// What the gateway needs back from one transcode.
+    public struct Transcoded: Sendable {
+        public var symbol: String
+        /// t1, for the Kafka-hop histogram.
+        public var publishTimeNanos: Int64
+        /// t4, as written into the message.
+        public var dispatchTimeNanos: Int64
+    }
+
     /// Appends the framed message to `buffer` and returns the tick's symbol,
     /// or throws (writing nothing) when the payload is not a `Tick`.
     public static func transcode(
         kafkaPayload: UnsafeRawBufferPointer, stamp: KafkaStamp, into buffer: inout ByteBuffer
     ) throws(WireError) -> String {
+        try transcodeTimed(kafkaPayload: kafkaPayload, stamp: stamp, into: &buffer).symbol
+    }
+
+    /// ``transcode(kafkaPayload:stamp:into:)``, also returning t1 and t4.
+    public static func transcodeTimed(
+        kafkaPayload: UnsafeRawBufferPointer, stamp: KafkaStamp, into buffer: inout ByteBuffer
+    ) throws(WireError) -> Transcoded {
         let decoded = withProtobufInput(kafkaPayload) { tickgate__v1__tick__unpack(nil, $0, $1) }
         guard let decoded else { throw WireError(messageType: "Tick", byteCount: kafkaPayload.count) }
         defer { tickgate__v1__tick__free_unpacked(decoded, nil) }
@@ -40,11 +56,14 @@ public enum TickTranscoder {
         tickgate__v1__server_message__init(&message)
         message.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_TICK
         message.tick = decoded
-        decoded.pointee.gateway_dispatch_time_ns = WallClock.nowNanos()
+        let dispatchTime = WallClock.nowNanos()
+        decoded.pointee.gateway_dispatch_time_ns = dispatchTime
         let size = tickgate__v1__server_message__get_packed_size(&message)
         buffer.writeInteger(UInt8(0))  // not compressed
         buffer.writeInteger(UInt32(size))
         buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&message, $0) }
-        return stringFromC(decoded.pointee.symbol)
+        return Transcoded(
+            symbol: stringFromC(decoded.pointee.symbol), publishTimeNanos: decoded.pointee.publish_time_ns,
+            dispatchTimeNanos: dispatchTime)
     }
 }

@@ -147,9 +147,11 @@ def start_broker(spawn, tickgate_bin, partitions, port=None):
 def start_gateway(spawn, tickgate_bin, bootstrap, *extra):
     # The gateway resolves the live end of every partition before printing
     # this line, so anything produced afterwards is delivered.
-    p = spawn([tickgate_bin, "serve", "--brokers", bootstrap, "--listen", "127.0.0.1:0", *extra])
+    p = spawn([tickgate_bin, "serve", "--brokers", bootstrap, "--listen", "127.0.0.1:0",
+               "--metrics-listen", "127.0.0.1:0", *extra])
     m = p.wait_for(r"gateway listening on (\S+):(\d+) ")
     p.address = f"{m.group(1)}:{m.group(2)}"
+    p.metrics_url = p.wait_for(r"metrics on (http://\S+/metrics)").group(1)
     return p
 
 

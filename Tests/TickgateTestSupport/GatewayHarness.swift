@@ -26,6 +26,8 @@ public final class GatewayHarness: Sendable {
         configuration.topic = topic
         configuration.eventLoopThreads = 2
         configuration.symbolCatalog = catalog
+        configuration.metricsHost = "127.0.0.1"
+        configuration.metricsPort = 0
         configure(&configuration)
         let gateway = try await Gateway.start(configuration: configuration, logger: logger)
         let publisher = try await runOnDedicatedThread(name: "test-publisher") { () throws(KafkaError) in

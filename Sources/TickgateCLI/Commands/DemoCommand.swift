@@ -56,6 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.port = listen.port
         configuration.topic = topic
         configuration.symbolCatalog = Set(symbols.map(\.rawValue))
+        configuration.metricsHost = listen.host
+        configuration.metricsPort = 0
         let gateway: Gateway
         do {
             gateway = try await Gateway.start(configuration: configuration, logger: logger)
@@ -84,6 +86,7 @@ struct DemoCommand: AsyncParsableCommand {
             Tickgate demo
               embedded Kafka broker  \(broker.bootstrapServers)  (topic \(topic), \(partitions) partitions)
               gateway (gRPC, h2c)    \(address)
+              metrics                http://\(HostPort(host: gateway.host, port: gateway.metricsPort ?? 0))/metrics
               synthetic feed         \(rate) ticks/s over \(symbols.count) symbols: \(symbols.map(\.rawValue).joined(separator: " "))
 
             Subscribe from a second terminal:

@@ -13,6 +13,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on for gRPC (h2c).")
     var listen: HostPort = HostPort(host: "127.0.0.1", port: 50051)
 
+    @Option(help: "Where GET /metrics (Prometheus text format) is served.")
+    var metricsListen: HostPort = HostPort(host: "127.0.0.1", port: 9464)
+
+    @Flag(help: "Do not serve /metrics.")
+    var noMetrics = false
+
     @Option(help: "Serve only these symbols (comma-separated); others are refused as unknown. Default: any well-formed symbol.")
     var symbols: String?
 
@@ -49,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxMessageSize = maxMessageSize
         configuration.maxPendingBytesPerStream = maxPendingBytes
         configuration.maxSubscriptionsPerStream = maxSubscriptions
+        configuration.metricsHost = noMetrics ? nil : metricsListen.host
+        configuration.metricsPort = metricsListen.port
         if let symbols {
             configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
         }
@@ -59,6 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw failure("\(error)")
         }
         printOut("gateway listening on \(HostPort(host: gateway.host, port: gateway.port)) (gRPC over h2c), reading \(gateway.partitionCount) partition(s) of \(kafka.topic) from \(kafka.brokers)")
+        if let metricsPort = gateway.metricsPort {
+            printOut("metrics on http://\(HostPort(host: metricsListen.host, port: metricsPort))/metrics")
+        }
         printOut("subscribe with: tickgate subscribe --to \(HostPort(host: gateway.host, port: gateway.port)) BTC-USD")
         await Termination.wait()
         printOut("stopping gateway")

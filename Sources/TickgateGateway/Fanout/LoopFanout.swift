@@ -1,4 +1,5 @@
 import NIOCore
+import TickgateModel
 import Synchronization
 
 /// Everything the gateway routes on one event loop: the symbol table of the
@@ -8,12 +9,15 @@ import Synchronization
 final class LoopFanout {
     let eventLoop: any EventLoop
     let stats: GatewayStats
+    /// nil in the micro-benchmark harness.
+    let metrics: GatewayMetrics?
     var table = SubscriptionTable<GatewayStream>()
     private var dirtyConnections: [GatewayConnectionHandler] = []
 
-    init(eventLoop: any EventLoop, stats: GatewayStats) {
+    init(eventLoop: any EventLoop, stats: GatewayStats, metrics: GatewayMetrics? = nil) {
         self.eventLoop = eventLoop
         self.stats = stats
+        self.metrics = metrics
     }
 
     /// Delivers every batch taken in this loop turn, then writes each
@@ -31,7 +35,12 @@ final class LoopFanout {
             }
         }
         flushDirtyConnections()
-        if deliveries > 0 { stats.deliveries.add(deliveries, ordering: .relaxed) }
+        if deliveries > 0 {
+            stats.deliveries.add(deliveries, ordering: .relaxed)
+            if let metrics, let first = batches.first?.firstReceiveNanos, first > 0 {
+                metrics.recordGatewayToWrite(nanos: WallClock.nowNanos() - first)
+            }
+        }
     }
 
     func markDirty(_ connection: GatewayConnectionHandler) {

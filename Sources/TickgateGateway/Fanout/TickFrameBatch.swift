@@ -11,4 +11,6 @@ struct TickFrameBatch: Sendable {
 
     var buffer: ByteBuffer
     var entries: [Entry]
+    /// t3 of the batch's first tick: the loop reports receive → write per turn.
+    var firstReceiveNanos: Int64 = 0
 }

@@ -20,11 +20,13 @@ final class TickIngress: Sendable {
 
     let loops: [Loop]
     let stats: GatewayStats
+    let metrics: GatewayMetrics
     let logger: Logger
 
-    init(loops: [Loop], stats: GatewayStats, logger: Logger) {
+    init(loops: [Loop], stats: GatewayStats, metrics: GatewayMetrics, logger: Logger) {
         self.loops = loops
         self.stats = stats
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -33,14 +35,18 @@ final class TickIngress: Sendable {
         var entries: [TickFrameBatch.Entry] = []
         entries.reserveCapacity(records.count)
         var malformed = 0
+        var firstReceive: Int64 = 0
         for record in records {
             let start = buffer.writerIndex
             let stamp = KafkaStamp(
                 partition: record.partition, offset: record.offset,
                 kafkaTimeMillis: record.timestampMillis, receiveTimeNanos: WallClock.nowNanos())
+            if firstReceive == 0 { firstReceive = stamp.receiveTimeNanos }
             do {
-                let symbol = try TickTranscoder.transcode(kafkaPayload: record.value, stamp: stamp, into: &buffer)
-                entries.append(.init(symbol: symbol, start: start, length: buffer.writerIndex - start))
+                let tick = try TickTranscoder.transcodeTimed(kafkaPayload: record.value, stamp: stamp, into: &buffer)
+                entries.append(.init(symbol: tick.symbol, start: start, length: buffer.writerIndex - start))
+                metrics.recordKafkaHop(nanos: stamp.receiveTimeNanos - tick.publishTimeNanos)
+                metrics.recordGatewayInside(nanos: tick.dispatchTimeNanos - stamp.receiveTimeNanos)
             } catch {
                 buffer.moveWriterIndex(to: start)
                 malformed += 1
@@ -52,7 +58,7 @@ final class TickIngress: Sendable {
         stats.ticksConsumed.add(entries.count, ordering: .relaxed)
         if malformed > 0 { stats.ticksMalformed.add(malformed, ordering: .relaxed) }
         guard !entries.isEmpty else { return }
-        let batch = TickFrameBatch(buffer: buffer, entries: entries)
+        let batch = TickFrameBatch(buffer: buffer, entries: entries, firstReceiveNanos: firstReceive)
         for loop in loops {
             while loop.inbox.queuedTicks >= Self.maxQueuedTicksPerLoop {
                 usleepMicros(200)

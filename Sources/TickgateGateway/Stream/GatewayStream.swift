@@ -131,7 +131,7 @@ final class GatewayStream {
 
     private func reply(_ decision: SubscriptionDecision, requestID: UInt64) {
         for refused in decision.refused {
-            connection.fanout.stats.requestErrors.add(1, ordering: .relaxed)
+            connection.fanout.stats.recordRequestError(code: Int(refused.code))
             send(.error(refused))
         }
         send(.ack(requestID: requestID, symbols: decision.accepted))
@@ -172,7 +172,7 @@ final class GatewayStream {
                 body: nil)
             connection.requestFlush()
         case .respondTrailersOnly(let status, let extra):
-            connection.fanout.stats.requestErrors.add(1, ordering: .relaxed)
+            connection.fanout.stats.recordRequestError(code: status.code.rawValue)
             connection.session.submitResponse(
                 streamID: streamID,
                 headers: [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCProtocol.contentType)]
@@ -180,7 +180,7 @@ final class GatewayStream {
                 body: nil)
             connection.requestFlush()
         case .finish(let status):
-            if status.code != .ok { connection.fanout.stats.requestErrors.add(1, ordering: .relaxed) }
+            if status.code != .ok { connection.fanout.stats.recordRequestError(code: status.code.rawValue) }
             releaseSubscriptions()
             outbound.finish(trailers: status.trailerFields)
             markDirty()

@@ -1,0 +1,77 @@
+import CoreMetrics
+import Prometheus
+import Synchronization
+import TickgateKafka
+
+/// The gateway's Prometheus metrics: one registry per gateway, fed through
+/// swift-metrics types. Counts live in ``GatewayStats`` (atomics) and are
+/// copied into the registry when scraped; latency histograms are recorded
+/// per tick (Kafka hop, inside the gateway) or per loop turn (to the write),
+/// never per delivery.
+final class GatewayMetrics: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let kafkaHop: CoreMetrics.Timer
+    private let gatewayInside: CoreMetrics.Timer
+    private let gatewayToWrite: CoreMetrics.Timer
+    private let exported = Mutex<[String: Int]>([:])
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(10), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+        ]
+        self.factory = factory
+        kafkaHop = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t1_publish_to_t3_gateway_receive")], factory: factory)
+        gatewayInside = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t3_receive_to_t4_dispatch")], factory: factory)
+        gatewayToWrite = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t3_receive_to_socket_write")], factory: factory)
+    }
+
+    /// t1 → t3, per tick, on the Kafka reader's thread.
+    func recordKafkaHop(nanos: Int64) { kafkaHop.recordNanoseconds(max(0, nanos)) }
+    /// t3 → t4, per tick.
+    func recordGatewayInside(nanos: Int64) { gatewayInside.recordNanoseconds(max(0, nanos)) }
+    /// t3 of a loop turn's first tick → its writes issued, per loop turn.
+    func recordGatewayToWrite(nanos: Int64) { gatewayToWrite.recordNanoseconds(max(0, nanos)) }
+
+    /// Text exposition format 0.0.4, current as of this call.
+    func exposition(stats: GatewayStats, reader: KafkaPartitionReader?) -> [UInt8] {
+        let s = stats.snapshot
+        gauge("tickgate_connections", s.connections)
+        gauge("tickgate_streams", s.streams)
+        gauge("tickgate_subscriptions", s.subscriptions)
+        counter("tickgate_deliveries_total", s.deliveries)
+        counter("tickgate_ticks_malformed_total", s.ticksMalformed)
+        counter("tickgate_slow_stream_resets_total", s.slowStreamResets)
+        for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
+            counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
+        }
+        if let reader {
+            for (partition, count) in reader.consumedPerPartition.enumerated() {
+                counter("tickgate_ticks_consumed_total", count, [("partition", String(partition))])
+            }
+            for (partition, lag) in reader.lag().enumerated() {
+                gauge("tickgate_consumer_lag", Int(lag), [("partition", String(partition))])
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    private func gauge(_ name: String, _ value: Int, _ labels: [(String, String)] = []) {
+        Gauge(label: name, dimensions: labels, factory: factory).record(value)
+    }
+
+    /// Prometheus counters only go up: add what grew since the last scrape.
+    private func counter(_ name: String, _ total: Int, _ labels: [(String, String)] = []) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = exported.withLock { exported -> Int in
+            let delta = total - exported[key, default: 0]
+            if delta > 0 { exported[key] = total }
+            return delta
+        }
+        let counter = Counter(label: name, dimensions: labels, factory: factory)
+        if delta > 0 { counter.increment(by: delta) }
+    }
+}
