@@ -18,7 +18,7 @@ package final class HTTP2OutboundStream {
     /// The session stopped serving this stream.
     package internal(set) var closed = false
 
-    package init(allocator: ByteBufferAllocator = ByteBufferAllocator(), initialCapacity: Int = 512) {
+    package init(allocator: ByteBufferAllocator = ByteBufferAllocator(), initialCapacity: Int = 0) {
         self.pending = allocator.buffer(capacity: initialCapacity)
     }
 

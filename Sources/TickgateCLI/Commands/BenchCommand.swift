@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
             latency.svg. Scenarios: \(BenchScenario.all.map(\.name).joined(separator: ", ")); flags override them.
             """)
 
-    @Option(help: "latency, fanout, idle or tiny.")
+    @Option(help: "latency, fanout, idle, tiny, or ingest (publish throughput of one tickgate ingest process vs a plain librdkafka producer).")
     var scenario: String = "latency"
 
     @Option(help: "Kafka bootstrap servers (default: an embedded broker).")
@@ -40,7 +40,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Do not pin the started gateway to a CPU.") var noPin = false
     @Option(help: "Directory for the result files.") var out: String = "bench-results"
 
+    @Option(help: "ingest scenario: ticks to publish.") var count: Int = 2_000_000
+
     func run() async throws {
+        if scenario == "ingest" { return try await runIngest() }
         guard var chosen = BenchScenario.all.first(where: { $0.name == scenario }) else {
             throw failure("unknown scenario \(scenario); choose one of \(BenchScenario.all.map(\.name).joined(separator: ", "))")
         }
@@ -77,6 +80,29 @@ struct BenchCommand: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             throw error
+        } catch {
+            throw failure("\(error)")
+        }
+    }
+
+    private func runIngest() async throws {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let logger = CLILogging.logger("tickgate.bench", verbose: false)
+        do {
+            let result = try await IngestThroughput.run(
+                executable: executable, brokers: brokers, count: count, symbols: symbols ?? 100,
+                properties: try properties.map { try KafkaConfiguration.parseProperty($0) },
+                partitions: partitions ?? 6, logger: logger) { printError("[bench] \($0)") }
+            printOut("ingest throughput: \(result.ticks) ticks over \(result.symbols) symbols\(result.properties.isEmpty ? "" : " with " + result.properties.joined(separator: " "))")
+            printOut("  tickgate ingest (own process)      \(Int(result.ingestTicksPerSecond)) ticks/s  (\(String(format: "%.2f", result.ingestSeconds)) s, including start-up and final flush)")
+            printOut("  plain librdkafka producer (floor)  \(Int(result.plainTicksPerSecond)) ticks/s  (\(String(format: "%.2f", result.plainSeconds)) s, \(result.plainFailed) failed)")
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            let directory = "\(out)/ingest-\(stamp)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: directory + "/result.json"))
+            printOut("files: \(directory)/result.json")
         } catch {
             throw failure("\(error)")
         }

@@ -31,7 +31,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = UInt32(configuration.maxConcurrentStreamsPerConnection)
         self.session = NGHTTP2Session(role: .server, settings: settings)
-        self.outBuffer = allocator.buffer(capacity: 16 * 1024)
+        // Sized from the previous write, so that idle connections hold
+        // almost nothing and busy ones rarely grow it.
+        self.outBuffer = allocator.buffer(capacity: 0)
         session.delegate = self
     }
 
@@ -134,8 +136,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             return
         }
         if outBuffer.readableBytes > 0 {
+            let written = outBuffer.readableBytes
             context.writeAndFlush(wrapOutboundOut(outBuffer), promise: nil)
-            outBuffer = allocator.buffer(capacity: 16 * 1024)
+            outBuffer = allocator.buffer(capacity: written < 1024 ? 0 : min(written, 256 * 1024))
         }
         if session.isFinished {
             context.close(promise: nil)
