@@ -75,7 +75,9 @@ var targets: [Target] = [
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
     .testTarget(name: "TickgateHTTP2Tests", dependencies: ["TickgateHTTP2", "TickgateModel", nioCore]),
     .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport", logging]),
-    .testTarget(name: "TickgateFeedsTests", dependencies: ["TickgateFeeds", "TickgateModel"]),
+    .testTarget(
+        name: "TickgateFeedsTests",
+        dependencies: ["TickgateFeeds", "TickgateModel", "TickgateKafka", "TickgateClient", "TickgateTestSupport", logging]),
     .testTarget(
         name: "TickgateBenchTests",
         dependencies: [

@@ -42,9 +42,18 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     private let logger: Logger
     private var closed = false
 
-    /// Connects, finds the partitions and assigns each at its current end.
-    /// Throws a clear error when the brokers do not answer in time.
-    public init(configuration: KafkaConfiguration, topic: String, logger: Logger) throws(KafkaError) {
+    /// Where reading starts in every partition.
+    public enum StartPosition: Sendable {
+        /// The live end (the gateway).
+        case end
+        /// The oldest message kept (checks and tests that read a topic whole).
+        case beginning
+    }
+
+    /// Connects, finds the partitions and assigns each at its current end
+    /// (or beginning). Throws a clear error when the brokers do not answer
+    /// in time.
+    public init(configuration: KafkaConfiguration, topic: String, start: StartPosition = .end, logger: Logger) throws(KafkaError) {
         // librdkafka needs a group.id to assign, even though no group is joined.
         let groupID = "tickgate-gateway-\(UInt64.random(in: 0...UInt64.max))"
         let conf = try makeRDKafkaConf(defaults: Self.defaultProperties + [("group.id", groupID)], user: configuration)
@@ -70,8 +79,9 @@ public final class KafkaPartitionReader: @unchecked Sendable {
                 client.destroy()
                 throw .brokersUnreachable(brokers: configuration.brokers, detail: "offsets of \(topic)[\(partition)]: \(rdKafkaErrorString(err))")
             }
-            offsets.append(high)
-            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = high
+            let offset = start == .end ? high : low
+            offsets.append(offset)
+            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = offset
         }
         let err = rd_kafka_assign(client.handle, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {

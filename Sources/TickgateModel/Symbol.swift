@@ -62,5 +62,11 @@ public struct Symbol: Hashable, Sendable, Comparable, CustomStringConvertible {
 public struct SymbolError: Error, Equatable, CustomStringConvertible {
     public let text: String
     public let reason: String
+
+    public init(text: String, reason: String) {
+        self.text = text
+        self.reason = reason
+    }
+
     public var description: String { "invalid symbol \"\(text)\": \(reason)" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Synchronization
 import TickgateFeeds
 import TickgateKafka
@@ -6,6 +7,14 @@ import TickgateModel
 
 enum FeedKind: String, ExpressibleByArgument, CaseIterable {
     case synthetic
+    case replay
+}
+
+/// `--format` for the replay feed.
+enum ReplayFormatArgument: String, ExpressibleByArgument, CaseIterable {
+    case binance, csv, ndjson
+
+    var format: ReplayFormat { ReplayFormat(rawValue: rawValue)! }
 }
 
 struct IngestCommand: AsyncParsableCommand {
@@ -33,10 +42,33 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Random seed of the synthetic feed.")
     var seed: UInt64 = 42
 
+    @Option(help: "replay: the trade file, or - for standard input.")
+    var file: String?
+
+    @Option(help: "replay: binance (trade-history CSV), csv (with a header) or ndjson. Default: from the file name.")
+    var format: ReplayFormatArgument?
+
+    @Option(help: "replay: 1 = recorded speed, 10 = ten times faster, max = as fast as possible.")
+    var speed: String = "1"
+
+    @Option(help: "replay: the symbol, for files that do not name it (Binance's; default: from the file name).")
+    var symbol: String?
+
+    @Option(help: "replay: the venue recorded in each tick (default: binance for Binance files, else replay).")
+    var venue: String?
+
     @Flag(name: .shortAndLong, help: "Log debug detail.")
     var verbose = false
 
     func validate() throws {
+        if feed == .replay {
+            guard let file, !file.isEmpty else { throw ValidationError("--feed replay needs --file PATH (or - for standard input)") }
+            guard speed == "max" || (Double(speed).map { $0 > 0 } ?? false) else {
+                throw ValidationError("--speed must be a positive number or max")
+            }
+            if let symbol { _ = try SymbolList.parseVenue(symbol) }
+            return
+        }
         guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") }
         if let count { guard count > 0 else { throw ValidationError("--count must be positive") } }
         if let duration { guard duration > 0 else { throw ValidationError("--duration must be positive") } }
@@ -45,6 +77,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger("tickgate.ingest", verbose: verbose)
+        if feed == .replay { return try await runReplay(logger: logger) }
         let symbols = try SymbolList.parse([symbols], option: "--symbols")
         let configuration = try kafka.configuration()
         let topic = kafka.topic
@@ -68,6 +101,51 @@ struct IngestCommand: AsyncParsableCommand {
         do {
             let report = try await runOnDedicatedThread(name: "ingest-wait") { () throws(KafkaError) in try run.finish() }
             printOut("published \(report.published) ticks in \(String(format2: report.elapsedSeconds)) s (\(Int(Double(report.published) / max(report.elapsedSeconds, 0.001))) ticks/s); delivered \(report.delivered), failed \(report.failed)")
+        } catch {
+            throw failure("\(error)")
+        }
+        publisher.producer.close()
+    }
+}
+
+extension IngestCommand {
+    func runReplay(logger: Logger) async throws {
+        let path = file ?? "-"
+        let format = format?.format ?? (path == "-" ? .csv : ReplayFormat.guess(fileName: path))
+        var defaultSymbol: Symbol? = nil
+        if let symbol {
+            defaultSymbol = try SymbolList.parseVenue(symbol)
+        } else if format == .binance, let name = ReplayFormat.binanceSymbol(fromFileName: path) {
+            defaultSymbol = try? VenueSymbols.canonical(name)
+        }
+        if format == .binance && defaultSymbol == nil {
+            throw failure("a Binance trade file does not name its symbol: give --symbol (e.g. BTCUSDT or BTC-USDT)")
+        }
+        let configuration = try kafka.configuration()
+        let topic = kafka.topic
+        let publisher: TickPublisher
+        do {
+            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
+                try TickPublisher(configuration: configuration, topic: topic, logger: logger)
+            }
+        } catch {
+            throw failure("\(error)")
+        }
+        let options = ReplayRun.Options(
+            source: path == "-" ? .standardInput : .file(path), format: format, symbol: defaultSymbol,
+            venue: venue ?? (format == .binance ? "binance" : "replay"), speed: speed == "max" ? nil : Double(speed))
+        let run: ReplayRun
+        do {
+            run = try ReplayRun(publisher: publisher, options: options, logger: logger)
+        } catch {
+            throw failure("\(error)")
+        }
+        printError("replaying \(path) (\(format.rawValue), speed \(speed)) to \(topic) on \(kafka.brokers); Ctrl-C stops")
+        Termination.onSignal { _ in run.stop() }
+        do {
+            let report = try await runOnDedicatedThread(name: "replay-wait") { () throws(ReplayRun.Failure) in try run.finish() }
+            printOut("replayed \(report.lines) lines: published \(report.published), skipped \(report.skipped) bad line(s), dropped \(report.duplicates) duplicate(s); delivered \(publisher.producer.delivered), failed \(publisher.producer.failed)")
+            for error in report.firstErrors { printError("  skipped \(error)") }
         } catch {
             throw failure("\(error)")
         }
