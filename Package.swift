@@ -45,7 +45,13 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     // Feed adapters that publish ticks into Kafka.
-    .target(name: "TickgateFeeds", dependencies: ["TickgateModel", "TickgateKafka", logging]),
+    .target(
+        name: "TickgateFeeds",
+        dependencies: [
+            "TickgateModel", "TickgateKafka", logging, nioCore, nioPosix,
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
     // Client library for app developers.
     .target(name: "TickgateClient", dependencies: ["TickgateModel", "TickgateHTTP2", nioCore, nioPosix]),
     // `tickgate bench`: load client, feeder, Kafka floor, per-hop histograms, report.
@@ -70,6 +76,8 @@ var targets: [Target] = [
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateClient", "TickgateHTTP2", "TickgateFeeds",
             nioCore, nioPosix, logging,
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
         ],
         path: "Tests/TickgateTestSupport"),
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),

@@ -8,6 +8,9 @@ import TickgateModel
 enum FeedKind: String, ExpressibleByArgument, CaseIterable {
     case synthetic
     case replay
+    case binance
+    case coinbase
+    case kraken
 }
 
 /// `--format` for the replay feed.
@@ -41,6 +44,12 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(help: "Random seed of the synthetic feed.")
     var seed: UInt64 = 42
+
+    @Option(help: "binance/coinbase/kraken: the WebSocket URL (default: the venue's live endpoint).")
+    var url: String?
+
+    @Option(help: "binance: streams to subscribe, comma-separated: trade, bookTicker.")
+    var binanceStreams: String = "trade"
 
     @Option(help: "replay: the trade file, or - for standard input.")
     var file: String?
@@ -77,7 +86,20 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger("tickgate.ingest", verbose: verbose)
-        if feed == .replay { return try await runReplay(logger: logger) }
+        switch feed {
+        case .replay: return try await runReplay(logger: logger)
+        case .binance:
+            let streams = try binanceStreams.split(separator: ",").map { name -> BinanceProtocol.Stream in
+                guard let stream = BinanceProtocol.Stream(rawValue: String(name)) else {
+                    throw failure("--binance-streams: unknown stream \(name) (trade, bookTicker)")
+                }
+                return stream
+            }
+            return try await runVenue(BinanceProtocol(streams: streams), logger: logger)
+        case .coinbase: return try await runVenue(CoinbaseProtocol(), logger: logger)
+        case .kraken: return try await runVenue(KrakenProtocol(), logger: logger)
+        case .synthetic: break
+        }
         let symbols = try SymbolList.parse([symbols], option: "--symbols")
         let configuration = try kafka.configuration()
         let topic = kafka.topic
@@ -109,6 +131,46 @@ struct IngestCommand: AsyncParsableCommand {
 }
 
 extension IngestCommand {
+    func runVenue<Venue: VenueProtocol>(_ venue: Venue, logger: Logger) async throws {
+        let symbols = try SymbolList.parse([self.symbols], option: "--symbols")
+        let configuration = try kafka.configuration()
+        let topic = kafka.topic
+        let publisher: TickPublisher
+        do {
+            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
+                try TickPublisher(configuration: configuration, topic: topic, logger: logger)
+            }
+        } catch {
+            throw failure("\(error)")
+        }
+        let queue = BoundedTickQueue(capacity: 100_000, logger: logger)
+        let drain = QueuePublisher(queue: queue, publisher: publisher, logger: logger)
+        let feed = WebSocketFeed(
+            venue: venue, options: .init(url: url ?? venue.defaultURL, symbols: symbols), queue: queue, logger: logger)
+        printError("\(venue.venue): \(symbols.map(\.rawValue).joined(separator: ",")) from \(url ?? venue.defaultURL) to \(topic) on \(kafka.brokers); Ctrl-C stops")
+        let task = Task { try await feed.run() }
+        Termination.onSignal { _ in task.cancel() }
+        let progress = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(10))
+                printError("[\(venue.venue)] \(feed.stats.snapshot), queue \(queue.depth), Kafka delivered \(publisher.producer.delivered)")
+            }
+        }
+        var outcome: (any Error)? = nil
+        do { try await task.value } catch is CancellationError {} catch { outcome = error }
+        progress.cancel()
+        queue.close()
+        let (published, publishError) = await runOnDedicatedThread(name: "feed-wait") { drain.finish() }
+        var flushError: KafkaError? = nil
+        do {
+            try await runOnDedicatedThread(name: "feed-flush") { () throws(KafkaError) in try publisher.producer.flush(timeout: .seconds(30)) }
+        } catch { flushError = error }
+        printOut("\(venue.venue): \(feed.stats.snapshot); published \(published), delivered \(publisher.producer.delivered), failed \(publisher.producer.failed), queue full \(queue.fullEpisodes) time(s)")
+        publisher.producer.close()
+        if let outcome { throw failure("\(outcome)") }
+        if let error = publishError ?? flushError { throw failure("\(error)") }
+    }
+
     func runReplay(logger: Logger) async throws {
         let path = file ?? "-"
         let format = format?.format ?? (path == "-" ? .csv : ReplayFormat.guess(fileName: path))

@@ -1,11 +1,32 @@
-/// A flat JSON object read from one line, numbers kept as their text so that
-/// prices never pass through a floating-point value. Nested objects and
-/// arrays are skipped.
-enum JSONValue: Equatable {
+/// A JSON value with numbers kept as their text, so that prices never pass
+/// through a floating-point value.
+indirect enum JSONValue: Equatable, Sendable {
     case string(String)
     case number(String)
     case bool(Bool)
     case null
+    case object([String: JSONValue])
+    case array([JSONValue])
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// Strings, and numbers as their exact text.
+    var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n
+        case .bool(let b): return String(b)
+        default: return nil
+        }
+    }
+
+    var array: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
 }
 
 struct JSONLineError: Error, CustomStringConvertible {
@@ -14,6 +35,16 @@ struct JSONLineError: Error, CustomStringConvertible {
 }
 
 enum JSONLine {
+    /// Any JSON document (nested objects and arrays kept).
+    static func parse(_ text: Substring) throws(JSONLineError) -> JSONValue {
+        var scanner = Scanner(bytes: Array(text.utf8), keepNested: true)
+        scanner.skipSpace()
+        guard let value = try scanner.value() else { throw JSONLineError(reason: "empty document") }
+        scanner.skipSpace()
+        guard scanner.atEnd else { throw JSONLineError(reason: "text after the document") }
+        return value
+    }
+
     static func parseObject(_ text: Substring) throws(JSONLineError) -> [String: JSONValue] {
         var scanner = Scanner(bytes: Array(text.utf8))
         scanner.skipSpace()
@@ -40,6 +71,14 @@ enum JSONLine {
     struct Scanner {
         let bytes: [UInt8]
         var index = 0
+        /// false: nested objects and arrays are skipped (flat lines).
+        var keepNested = false
+        var depth = 0
+
+        init(bytes: [UInt8], keepNested: Bool = false) {
+            self.bytes = bytes
+            self.keepNested = keepNested
+        }
 
         var atEnd: Bool { index >= bytes.count }
 
@@ -94,8 +133,11 @@ enum JSONLine {
             switch bytes[index] {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                try skipNested()
-                return nil
+                guard keepNested else {
+                    try skipNested()
+                    return nil
+                }
+                return try nested()
             case UInt8(ascii: "t"): return try literal("true", .bool(true))
             case UInt8(ascii: "f"): return try literal("false", .bool(false))
             case UInt8(ascii: "n"): return try literal("null", .null)
@@ -104,6 +146,41 @@ enum JSONLine {
                 while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
                 guard index > start else { throw JSONLineError(reason: "unexpected character") }
                 return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+            }
+        }
+
+        mutating func nested() throws(JSONLineError) -> JSONValue {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 64 else { throw JSONLineError(reason: "nested too deeply") }
+            if take(UInt8(ascii: "[")) {
+                var items: [JSONValue] = []
+                skipSpace()
+                if take(UInt8(ascii: "]")) { return .array(items) }
+                while true {
+                    skipSpace()
+                    if let item = try value() { items.append(item) }
+                    skipSpace()
+                    if take(UInt8(ascii: ",")) { continue }
+                    guard take(UInt8(ascii: "]")) else { throw JSONLineError(reason: "expected ',' or ']'") }
+                    return .array(items)
+                }
+            }
+            _ = take(UInt8(ascii: "{"))
+            var members: [String: JSONValue] = [:]
+            skipSpace()
+            if take(UInt8(ascii: "}")) { return .object(members) }
+            while true {
+                skipSpace()
+                let key = try string()
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { throw JSONLineError(reason: "expected ':' after \"\(key)\"") }
+                skipSpace()
+                if let item = try value() { members[key] = item }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                guard take(UInt8(ascii: "}")) else { throw JSONLineError(reason: "expected ',' or '}'") }
+                return .object(members)
             }
         }
 

@@ -1,0 +1,71 @@
+public import TickgateModel
+
+/// Binance spot WebSocket streams (`trade`, `bookTicker`), combined-stream
+/// endpoint with a `SUBSCRIBE` request. Prices arrive as decimal strings.
+public struct BinanceProtocol: VenueProtocol {
+    public enum Stream: String, Sendable { case trade, bookTicker }
+
+    public let venue = "binance"
+    public let defaultURL = "wss://stream.binance.com:9443"
+    public let streams: [Stream]
+    public let keepAliveMessage: String? = nil  // Binance pings at the WebSocket level
+    private var trades = TradeIDTracker()
+
+    public init(streams: [Stream] = [.trade]) {
+        self.streams = streams
+    }
+
+    static func venueSymbol(_ symbol: Symbol) -> String {
+        (symbol.base + symbol.quote).lowercased()
+    }
+
+    public func url(base: String, symbols: [Symbol]) -> String {
+        base.hasSuffix("/stream") ? base : base + "/stream"
+    }
+
+    public func subscribeMessages(symbols: [Symbol]) -> [String] {
+        let params = symbols.flatMap { symbol in streams.map { "\"\(Self.venueSymbol(symbol))@\($0.rawValue)\"" } }
+        return ["{\"method\":\"SUBSCRIBE\",\"params\":[\(params.joined(separator: ","))],\"id\":1}"]
+    }
+
+    public mutating func resetSequences() { trades.reset() }
+
+    public mutating func parse(_ text: String) -> [VenueEvent] {
+        guard let message = try? JSONLine.parse(Substring(text)) else { return [.malformed(text)] }
+        if let error = message["error"] {
+            return [.venueError(error["msg"]?.text ?? "\(error)")]
+        }
+        if message["result"] != nil, message["id"] != nil {
+            return [.subscribed("request \(message["id"]?.text ?? "?")")]
+        }
+        // Combined streams wrap each event: {"stream": "...", "data": {...}}.
+        let event = message["data"] ?? message
+        if event["e"]?.text == "trade" {
+            guard let venueSymbol = event["s"]?.text, let symbol = try? VenueSymbols.canonical(venueSymbol),
+                  let price = event.decimal("p"), let size = event.decimal("q"),
+                  let id = event["t"]?.text.flatMap({ UInt64($0) }),
+                  let time = event["T"]?.text.flatMap({ Int64($0) }), let maker = event["m"] else {
+                return [.malformed(text)]
+            }
+            var events: [VenueEvent] = []
+            if let gap = trades.observe(id, symbol: symbol) { events.append(gap) }
+            // The buyer made the resting order: the seller was the aggressor.
+            let side: Side = maker == .bool(true) ? .sell : .buy
+            events.append(.tick(VenueTick(symbol: symbol, price: price, size: size, side: side, tradeID: String(id), venueTimeNanos: time * 1_000_000)))
+            return events
+        }
+        if event["u"] != nil, event["b"] != nil, event["a"] != nil {
+            guard let venueSymbol = event["s"]?.text, let symbol = try? VenueSymbols.canonical(venueSymbol),
+                  let bid = event.decimal("b"), let bidSize = event.decimal("B"),
+                  let ask = event.decimal("a"), let askSize = event.decimal("A") else {
+                return [.malformed(text)]
+            }
+            // A quote: one tick per side of the book, side = book side.
+            return [
+                .tick(VenueTick(symbol: symbol, price: bid, size: bidSize, side: .buy, tradeID: "", venueTimeNanos: 0)),
+                .tick(VenueTick(symbol: symbol, price: ask, size: askSize, side: .sell, tradeID: "", venueTimeNanos: 0)),
+            ]
+        }
+        return [.ignored]
+    }
+}

@@ -1,0 +1,151 @@
+import Logging
+import Synchronization
+import Testing
+import TickgateFeeds
+import TickgateModel
+import TickgateTestSupport
+
+/// Each venue's feed against a local WebSocket server that replays messages
+/// in the venue's documented shapes, including a heartbeat, a ping, a
+/// disconnect, a malformed message and a sequence gap.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct VenueFeedTests {
+    /// Runs `venue` against `scripts` until the server's scripts are used up,
+    /// and returns every tick the feed queued.
+    func run<Venue: VenueProtocol>(
+        _ venue: Venue, symbols: [Symbol], scripts: [[ScriptedWebSocketServer.Step]]
+    ) async throws -> (ticks: [Tick], stats: FeedStats.Snapshot, server: ScriptedWebSocketServer) {
+        let server = try await ScriptedWebSocketServer.start(scripts: scripts)
+        let queue = BoundedTickQueue(capacity: 10_000, logger: .quiet)
+        var options = WebSocketFeed<Venue>.Options(url: "ws://127.0.0.1:\(server.port)/ws", symbols: symbols)
+        options.initialBackoff = .milliseconds(20)
+        options.maxConnections = scripts.count
+        let feed = WebSocketFeed(venue: venue, options: options, queue: queue, logger: .quiet)
+        try await feed.run()
+        queue.close()
+        var ticks: [Tick] = []
+        while let tick = queue.take() { ticks.append(tick) }
+        await server.stop()
+        return (ticks, feed.stats.snapshot, server)
+    }
+
+    @Test func krakenV2() async throws {
+        let ack = #"{"method":"subscribe","result":{"channel":"trade","snapshot":false,"symbol":"BTC/USD"},"success":true,"time_in":"2024-05-31T16:08:37.000000Z","time_out":"2024-05-31T16:08:37.000100Z","req_id":1}"#
+        func trade(_ id: Int, _ price: String, _ side: String) -> String {
+            #"{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"\#(side)","price":\#(price),"qty":0.00012345,"ord_type":"market","trade_id":\#(id),"timestamp":"2024-05-31T16:08:37.123456Z"}]}"#
+        }
+        let (ticks, stats, server) = try await run(KrakenProtocol(), symbols: [Symbol("BTC-USD")], scripts: [
+            [.awaitText(containing: "\"channel\":\"trade\""), .send(ack), .send(#"{"channel":"heartbeat"}"#),
+             .send(#"{"channel":"status","type":"update","data":[{"system":"online","version":"2.0.0"}]}"#),
+             .send(trade(100, "67000.123456789", "buy")), .send(trade(101, "67000.1", "sell")),
+             .send("{not json"), .send(trade(104, "66999.9", "buy")), .ping, .pause(milliseconds: 50), .close],
+            // After the reconnect the venue repeats trade 104: it must not be published twice.
+            [.awaitText(containing: "\"channel\":\"trade\""), .send(ack), .send(trade(104, "66999.9", "buy")),
+             .send(trade(105, "67001", "sell")), .close],
+        ])
+        #expect(ticks.map(\.tradeID) == ["100", "101", "104", "105"])
+        #expect(ticks.map(\.sequence) == [1, 2, 3, 4], "per (venue, symbol), across the reconnect")
+        #expect(ticks[0].price.description == "67000.123456789", "JSON number read exactly")
+        #expect(ticks[0].size == ExactDecimal(mantissa: 12_345, exponent: -8))
+        #expect(ticks[0].side == .buy && ticks[1].side == .sell)
+        #expect(ticks[0].symbol == "BTC-USD" && ticks[0].venue == "kraken")
+        #expect(ticks[0].venueTimeNanos == 1_717_171_717_123_456_000)
+        #expect(stats.gaps == 1 && stats.missing == 2, "102 and 103 never came")
+        #expect(stats.malformed == 1)
+        #expect(stats.duplicates == 1)
+        #expect(stats.reconnects == 1)
+        #expect(stats.subscriptions == 2)
+        #expect(server.pongs == 1, "the WebSocket ping was answered")
+        #expect(server.receivedTexts.filter { $0.contains(#""symbol":["BTC/USD"]"#) }.count == 2, "subscribed again after reconnecting")
+    }
+
+    @Test func binanceTradeAndBookTicker() async throws {
+        let trade = #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1704067200093,"s":"BTCUSDT","t":3359547372,"p":"42283.58000000","q":"0.00106000","T":1704067200092,"m":true,"M":true}}"#
+        let next = #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1704067200095,"s":"BTCUSDT","t":3359547375,"p":"42283.59000000","q":"0.1","T":1704067200095,"m":false,"M":true}}"#
+        let book = #"{"stream":"btcusdt@bookTicker","data":{"u":400900217,"s":"BTCUSDT","b":"42283.58000000","B":"31.21000000","a":"42283.59000000","A":"40.66000000"}}"#
+        let (ticks, stats, server) = try await run(
+            BinanceProtocol(streams: [.trade, .bookTicker]), symbols: [Symbol("BTC-USDT")], scripts: [
+                [.awaitText(containing: "SUBSCRIBE"), .send(#"{"result":null,"id":1}"#), .send(trade), .send(book),
+                 .send(next), .send(#"{"error":{"code":2,"msg":"Invalid request: unknown stream"},"id":2}"#),
+                 .send(#"{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT"}}"#), .close],
+            ])
+        #expect(server.receivedTexts.first?.contains(#""btcusdt@trade","btcusdt@bookTicker""#) == true)
+        #expect(ticks.count == 4)
+        #expect(ticks[0].price.description == "42283.58000000" && ticks[0].side == .sell, "buyer was maker")
+        #expect(ticks[0].tradeID == "3359547372" && ticks[0].venueTimeNanos == 1_704_067_200_092_000_000)
+        #expect(ticks[1].side == .buy && ticks[1].price.description == "42283.58000000", "best bid")
+        #expect(ticks[2].side == .sell && ticks[2].size.description == "40.66000000", "best ask")
+        #expect(ticks[3].side == .buy)
+        #expect(stats.gaps == 1 && stats.missing == 2)
+        #expect(stats.venueErrors == 1 && stats.malformed == 1 && stats.subscriptions == 1)
+    }
+
+    @Test func coinbaseMatches() async throws {
+        func match(_ type: String, _ id: Int, _ side: String) -> String {
+            #"{"type":"\#(type)","trade_id":\#(id),"sequence":\#(id * 10),"maker_order_id":"ac928c66","taker_order_id":"132fb6ae","time":"2024-05-31T16:08:37.028459Z","product_id":"ETH-USD","size":"5.23512","price":"3765.13","side":"\#(side)"}"#
+        }
+        let (ticks, stats, server) = try await run(CoinbaseProtocol(), symbols: [Symbol("ETH-USD")], scripts: [
+            [.awaitText(containing: "\"matches\""),
+             .send(#"{"type":"subscriptions","channels":[{"name":"matches","product_ids":["ETH-USD"]},{"name":"heartbeat","product_ids":["ETH-USD"]}]}"#),
+             .send(match("last_match", 9, "buy")),
+             .send(#"{"type":"heartbeat","sequence":90,"last_trade_id":9,"product_id":"ETH-USD","time":"2024-05-31T16:08:37.0Z"}"#),
+             .send(match("match", 10, "sell")), .send(match("match", 12, "buy")),
+             .send(#"{"type":"error","message":"Failed to subscribe","reason":"BAD-PAIR is not a valid product"}"#),
+             .send(#"{"type":"match","trade_id":"x"}"#), .close],
+        ])
+        #expect(server.receivedTexts.first?.contains(#""product_ids":["ETH-USD"]"#) == true)
+        #expect(ticks.map(\.tradeID) == ["9", "10", "12"])
+        #expect(ticks[0].side == .sell, "maker bought: the taker sold")
+        #expect(ticks[1].side == .buy, "maker sold: the taker bought")
+        #expect(ticks[1].price.description == "3765.13" && ticks[1].size.description == "5.23512")
+        #expect(ticks[1].venueTimeNanos == 1_717_171_717_028_459_000)
+        #expect(stats.gaps == 1 && stats.missing == 1)
+        #expect(stats.venueErrors == 1 && stats.malformed == 1)
+    }
+
+    @Test func wssIsRefusedClearlyUntilTLSExists() async {
+        let queue = BoundedTickQueue(capacity: 10, logger: .quiet)
+        let feed = WebSocketFeed(
+            venue: KrakenProtocol(), options: .init(url: "wss://ws.kraken.com/v2", symbols: [Symbol("BTC-USD")]),
+            queue: queue, logger: .quiet)
+        await #expect(throws: FeedError.tlsUnavailable("wss://ws.kraken.com:443/v2")) { try await feed.run() }
+    }
+}
+
+@Suite struct FeedPartsTests {
+    @Test func webSocketURLs() throws {
+        #expect(try WebSocketURL(parsing: "wss://stream.binance.com:9443/stream").description == "wss://stream.binance.com:9443/stream")
+        #expect(try WebSocketURL(parsing: "ws://127.0.0.1:8080").path == "/")
+        #expect(try WebSocketURL(parsing: "wss://ws-feed.exchange.coinbase.com").port == 443)
+        #expect(throws: FeedError.self) { try WebSocketURL(parsing: "http://x") }
+        #expect(throws: FeedError.self) { try WebSocketURL(parsing: "ws://x:99999") }
+    }
+
+    @Test func fullQueueMakesThePublisherWaitNotDrop() async throws {
+        let queue = BoundedTickQueue(capacity: 2, logger: .quiet)
+        let tick = Tick(symbol: "BTC-USD", venue: "t", price: .zero, size: .zero, sequence: 1)
+        await queue.put(tick)
+        await queue.put(tick)
+        let third = Task { await queue.put(tick) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(queue.depth == 3 && queue.fullEpisodes == 1, "the third waits")
+        let taken = await withCheckedContinuation { continuation in
+            Thread1.run { continuation.resume(returning: queue.take()) }
+        }
+        #expect(taken != nil)
+        await third.value
+        queue.close()
+        var rest = 0
+        while queue.take() != nil { rest += 1 }
+        #expect(rest == 2, "nothing dropped")
+    }
+}
+
+import TickgateKafka
+
+/// Runs blocking work off the cooperative pool.
+enum Thread1 {
+    static func run(_ body: @escaping @Sendable () -> Void) {
+        _ = DedicatedThread(name: "test", body)
+    }
+}

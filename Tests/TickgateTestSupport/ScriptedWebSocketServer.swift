@@ -1,0 +1,137 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+
+/// A local WebSocket server that plays a venue: connection `n` follows
+/// `scripts[n]` (recorded messages, pings, disconnects), and everything the
+/// client sent is kept for assertions.
+public final class ScriptedWebSocketServer: Sendable {
+    public enum Step: Sendable {
+        /// Waits (up to 10 s) for a text frame from the client containing this.
+        case awaitText(containing: String)
+        case send(String)
+        /// A WebSocket ping frame; the client's pong is counted.
+        case ping
+        case pause(milliseconds: Int)
+        /// Sends a close frame and drops the connection.
+        case close
+    }
+
+    private enum Upgrade: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case refused
+    }
+
+    public let port: Int
+    private let scripts: [[Step]]
+    private let log = Mutex<(texts: [String], pongs: Int, connections: Int)>(([], 0, 0))
+    private let serverChannel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
+    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
+
+    public var receivedTexts: [String] { log.withLock { $0.texts } }
+    public var pongs: Int { log.withLock { $0.pongs } }
+    public var connections: Int { log.withLock { $0.connections } }
+
+    public static func start(scripts: [[Step]]) async throws -> ScriptedWebSocketServer {
+        let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
+                        shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
+                            }
+                        })
+                    let configuration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.close(promise: nil)
+                            return channel.eventLoop.makeSucceededFuture(.refused)
+                        })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                }
+            }
+        let server = ScriptedWebSocketServer(channel: channel, scripts: scripts)
+        server.startAccepting()
+        return server
+    }
+
+    private init(channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>, scripts: [[Step]]) {
+        self.serverChannel = channel
+        self.scripts = scripts
+        self.port = channel.channel.localAddress?.port ?? 0
+    }
+
+    private func startAccepting() {
+        let task = Task<Void, Never> {
+            _ = try? await serverChannel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await upgrade in inbound {
+                        let index = log.withLock { state -> Int in
+                            defer { state.connections += 1 }
+                            return state.connections
+                        }
+                        group.addTask {
+                            guard case .websocket(let channel) = try await upgrade.get() else { return }
+                            try? await self.serve(channel, script: index < self.scripts.count ? self.scripts[index] : [.close])
+                        }
+                    }
+                }
+            }
+        }
+        acceptTask.withLock { $0 = task }
+    }
+
+    private func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, script: [Step]) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await frame in inbound {
+                        switch frame.opcode {
+                        case .text: self.log.withLock { $0.texts.append(String(buffer: frame.unmaskedData)) }
+                        case .pong: self.log.withLock { $0.pongs += 1 }
+                        case .connectionClose: return
+                        default: break
+                        }
+                    }
+                }
+                var closed = false
+                for step in script {
+                    switch step {
+                    case .awaitText(let fragment):
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while !self.log.withLock({ $0.texts.contains { $0.contains(fragment) } }), ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                    case .send(let text):
+                        try await outbound.write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+                    case .ping:
+                        try await outbound.write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "hi")))
+                    case .pause(let ms):
+                        try await Task.sleep(for: .milliseconds(ms))
+                    case .close:
+                        try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer(bytes: [0x03, 0xE8])))
+                        closed = true
+                    }
+                    if closed { break }
+                }
+                if closed {
+                    try await Task.sleep(for: .milliseconds(50))
+                    group.cancelAll()
+                } else {
+                    try await group.next()
+                }
+            }
+        }
+    }
+
+    public func stop() async {
+        acceptTask.withLock { $0?.cancel() }
+        try? await serverChannel.channel.close()
+    }
+}
