@@ -22,6 +22,9 @@ var targets: [Target] = [
         name: "CNGHTTP2", path: "Sources/CLibraries/CNGHTTP2",
         pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
     .systemLibrary(
+        name: "COpenSSL", path: "Sources/CLibraries/COpenSSL",
+        pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(
         name: "CProtobufC", path: "Sources/CLibraries/CProtobufC",
         pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
     // protoc-c output for Protos/ (regenerate with scripts/generate-protos.sh).
@@ -44,11 +47,13 @@ var targets: [Target] = [
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+    // TLS through OpenSSL: a NIO handler over memory BIOs.
+    .target(name: "TickgateTLS", dependencies: ["COpenSSL", nioCore]),
     // Feed adapters that publish ticks into Kafka.
     .target(
         name: "TickgateFeeds",
         dependencies: [
-            "TickgateModel", "TickgateKafka", logging, nioCore, nioPosix,
+            "TickgateModel", "TickgateKafka", "TickgateTLS", logging, nioCore, nioPosix,
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
@@ -75,7 +80,7 @@ var targets: [Target] = [
         name: "TickgateTestSupport",
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateClient", "TickgateHTTP2", "TickgateFeeds",
-            nioCore, nioPosix, logging,
+            "TickgateTLS", nioCore, nioPosix, logging,
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ],
@@ -85,7 +90,9 @@ var targets: [Target] = [
     .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport", logging]),
     .testTarget(
         name: "TickgateFeedsTests",
-        dependencies: ["TickgateFeeds", "TickgateModel", "TickgateKafka", "TickgateClient", "TickgateTestSupport", logging]),
+        dependencies: [
+            "TickgateFeeds", "TickgateModel", "TickgateKafka", "TickgateClient", "TickgateTestSupport", "TickgateTLS", logging,
+        ]),
     .testTarget(
         name: "TickgateBenchTests",
         dependencies: [

@@ -4,6 +4,7 @@ import Testing
 import TickgateFeeds
 import TickgateModel
 import TickgateTestSupport
+import TickgateTLS
 
 /// Each venue's feed against a local WebSocket server that replays messages
 /// in the venue's documented shapes, including a heartbeat, a ping, a
@@ -103,12 +104,66 @@ struct VenueFeedTests {
         #expect(stats.venueErrors == 1 && stats.malformed == 1)
     }
 
-    @Test func wssIsRefusedClearlyUntilTLSExists() async {
-        let queue = BoundedTickQueue(capacity: 10, logger: .quiet)
-        let feed = WebSocketFeed(
-            venue: KrakenProtocol(), options: .init(url: "wss://ws.kraken.com/v2", symbols: [Symbol("BTC-USD")]),
-            queue: queue, logger: .quiet)
-        await #expect(throws: FeedError.tlsUnavailable("wss://ws.kraken.com:443/v2")) { try await feed.run() }
+    /// A self-signed certificate for 127.0.0.1/localhost, made with the
+    /// openssl command for this test.
+    static func makeCertificate(names: String = "DNS:localhost,IP:127.0.0.1") throws -> (cert: String, key: String) {
+        let directory = "/tmp/tickgate-tls-\(UInt32.random(in: 0...UInt32.max))"
+        let status = shell("mkdir -p \(directory) && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=tickgate-test "
+            + "-addext subjectAltName=\(names) -keyout \(directory)/key.pem -out \(directory)/cert.pem 2>/dev/null")
+        guard status == 0 else { throw TLSError(detail: "openssl req failed (\(status))") }
+        return ("\(directory)/cert.pem", "\(directory)/key.pem")
+    }
+
+    @Test func krakenOverTLS() async throws {
+        let (cert, key) = try Self.makeCertificate()
+        let serverTLS = try TLSContext(.init(role: .server(certificateChainFile: cert, privateKeyFile: key)))
+        let ack = #"{"method":"subscribe","result":{"channel":"trade","symbol":"BTC/USD"},"success":true,"req_id":1}"#
+        let trade = #"{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":67000.5,"qty":1.25,"ord_type":"limit","trade_id":7,"timestamp":"2024-05-31T16:08:37.1Z"}]}"#
+        let server = try await ScriptedWebSocketServer.start(
+            scripts: [[.awaitText(containing: "subscribe"), .send(ack), .send(trade), .ping, .pause(milliseconds: 30), .close]],
+            tls: serverTLS)
+        let queue = BoundedTickQueue(capacity: 100, logger: .quiet)
+        var options = WebSocketFeed<KrakenProtocol>.Options(url: "wss://localhost:\(server.port)/v2", symbols: [Symbol("BTC-USD")])
+        options.maxConnections = 1
+        options.trustedCAFile = cert
+        let feed = WebSocketFeed(venue: KrakenProtocol(), options: options, queue: queue, logger: .quiet)
+        try await feed.run()
+        queue.close()
+        let tick = try #require(queue.take())
+        #expect(tick.price.description == "67000.5" && tick.tradeID == "7")
+        #expect(server.pongs == 1)
+        #expect(feed.stats.lastError == nil)
+        await server.stop()
+    }
+
+    @Test func untrustedCertificateIsRefused() async throws {
+        let (cert, key) = try Self.makeCertificate()
+        let serverTLS = try TLSContext(.init(role: .server(certificateChainFile: cert, privateKeyFile: key)))
+        let server = try await ScriptedWebSocketServer.start(scripts: [[.awaitText(containing: "subscribe"), .close]], tls: serverTLS)
+        let queue = BoundedTickQueue(capacity: 100, logger: .quiet)
+        var options = WebSocketFeed<KrakenProtocol>.Options(url: "wss://localhost:\(server.port)/v2", symbols: [Symbol("BTC-USD")])
+        options.maxConnections = 1  // no CA file: the self-signed certificate must not be trusted
+        let feed = WebSocketFeed(venue: KrakenProtocol(), options: options, queue: queue, logger: .quiet)
+        try await feed.run()
+        #expect(feed.stats.lastError?.contains("certificate verification failed") == true, "\(feed.stats.lastError ?? "no error")")
+        #expect(feed.stats.snapshot.subscriptions == 0)
+        await server.stop()
+    }
+
+    @Test func certificateForAnotherHostIsRefused() async throws {
+        // Trusted (it is its own CA here) but issued to another name.
+        let (cert, key) = try Self.makeCertificate(names: "DNS:feed.example.com")
+        let serverTLS = try TLSContext(.init(role: .server(certificateChainFile: cert, privateKeyFile: key)))
+        let server = try await ScriptedWebSocketServer.start(scripts: [[.close]], tls: serverTLS)
+        let queue = BoundedTickQueue(capacity: 100, logger: .quiet)
+        var options = WebSocketFeed<KrakenProtocol>.Options(url: "wss://localhost:\(server.port)/v2", symbols: [Symbol("BTC-USD")])
+        options.maxConnections = 1
+        options.trustedCAFile = cert
+        let feed = WebSocketFeed(venue: KrakenProtocol(), options: options, queue: queue, logger: .quiet)
+        try await feed.run()
+        #expect(feed.stats.lastError?.contains("certificate verification failed: hostname mismatch") == true,
+                "\(feed.stats.lastError ?? "no error")")
+        await server.stop()
     }
 }
 
@@ -148,4 +203,12 @@ enum Thread1 {
     static func run(_ body: @escaping @Sendable () -> Void) {
         _ = DedicatedThread(name: "test", body)
     }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func shell(_ command: String) -> Int32 {
+    system(command)
 }

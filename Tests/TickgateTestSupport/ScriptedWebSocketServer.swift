@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import Synchronization
+public import TickgateTLS
 
 /// A local WebSocket server that plays a venue: connection `n` follows
 /// `scripts[n]` (recorded messages, pings, disconnects), and everything the
@@ -34,11 +35,13 @@ public final class ScriptedWebSocketServer: Sendable {
     public var pongs: Int { log.withLock { $0.pongs } }
     public var connections: Int { log.withLock { $0.connections } }
 
-    public static func start(scripts: [[Step]]) async throws -> ScriptedWebSocketServer {
+    /// With `tls`, the server speaks `wss://` (OpenSSL, server role).
+    public static func start(scripts: [[Step]], tls: TLSContext? = nil) async throws -> ScriptedWebSocketServer {
         let channel: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
                     let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                         shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
                         upgradePipelineHandler: { channel, _ in

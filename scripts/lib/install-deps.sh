@@ -4,11 +4,11 @@
 # something is missing, so that a second run is quick and works offline.
 
 # Headers and tools the Swift build links and generates against.
-TICKGATE_BUILD_PACKAGES=(librdkafka-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler pkg-config)
+TICKGATE_BUILD_PACKAGES=(librdkafka-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev pkg-config)
 # Extra tools for testing: kcat (the interop suite reads Kafka with it),
 # nghttp2-client (nghttp, to poke the gateway by hand over h2c) and
 # python3-venv (the interop suite's .venv/).
-TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv)
+TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv openssl)
 
 # tickgate_install_packages PKG...: apt-get installs those not installed yet.
 tickgate_install_packages() {

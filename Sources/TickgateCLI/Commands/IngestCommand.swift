@@ -48,6 +48,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "binance/coinbase/kraken: the WebSocket URL (default: the venue's live endpoint).")
     var url: String?
 
+    @Option(help: "binance/coinbase/kraken: extra trusted CA certificates (PEM) for wss://, besides the system's.")
+    var caFile: String?
+
     @Option(help: "binance: streams to subscribe, comma-separated: trade, bookTicker.")
     var binanceStreams: String = "trade"
 
@@ -145,8 +148,9 @@ extension IngestCommand {
         }
         let queue = BoundedTickQueue(capacity: 100_000, logger: logger)
         let drain = QueuePublisher(queue: queue, publisher: publisher, logger: logger)
-        let feed = WebSocketFeed(
-            venue: venue, options: .init(url: url ?? venue.defaultURL, symbols: symbols), queue: queue, logger: logger)
+        var feedOptions = WebSocketFeed<Venue>.Options(url: url ?? venue.defaultURL, symbols: symbols)
+        feedOptions.trustedCAFile = caFile
+        let feed = WebSocketFeed(venue: venue, options: feedOptions, queue: queue, logger: logger)
         printError("\(venue.venue): \(symbols.map(\.rawValue).joined(separator: ",")) from \(url ?? venue.defaultURL) to \(topic) on \(kafka.brokers); Ctrl-C stops")
         let task = Task { try await feed.run() }
         Termination.onSignal { _ in task.cancel() }

@@ -11,8 +11,13 @@ public final class FeedStats: Sendable {
     let malformed = Atomic<Int>(0)
     let venueErrors = Atomic<Int>(0)
     let subscriptions = Atomic<Int>(0)
+    private let lastErrorText = Mutex<String?>(nil)
 
     public init() {}
+
+    /// The last connection error (TLS, refused, upgrade), for logs and tests.
+    public var lastError: String? { lastErrorText.withLock { $0 } }
+    func recordError(_ text: String) { lastErrorText.withLock { $0 = text } }
 
     public struct Snapshot: Sendable, Equatable, CustomStringConvertible {
         public var messages, ticks, duplicates, gaps, missing, reconnects, malformed, venueErrors, subscriptions: Int

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOWebSocket
 import Synchronization
 public import TickgateModel
+import TickgateTLS
 
 /// Runs one venue's WebSocket feed: connects, subscribes, reads trades,
 /// answers pings, keeps the connection alive, and reconnects with jittered
@@ -23,6 +24,8 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
         public var silenceTimeout: Duration = .seconds(30)
         /// Stop after this many connections (tests); nil = forever.
         public var maxConnections: Int? = nil
+        /// Extra trusted CA certificates (PEM) for `wss://`, besides the system's.
+        public var trustedCAFile: String? = nil
 
         public init(url: String, symbols: [Symbol]) {
             self.url = url
@@ -52,17 +55,18 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
     /// Runs until cancelled (or `maxConnections` is reached).
     public func run() async throws {
         let url = try WebSocketURL(parsing: venue.withLock { $0.url(base: options.url, symbols: options.symbols) })
-        guard !url.secure else { throw FeedError.tlsUnavailable(url.description) }
+        let tls = url.secure ? try TLSContext(.client(serverName: url.host, trustedCAFile: options.trustedCAFile)) : nil
         var attempt = 0
         var connections = 0
         while !Task.isCancelled {
             connections += 1
             let venueName = venue.withLock { $0.venue }
             do {
-                let received = try await runConnection(url)
+                let received = try await runConnection(url, tls: tls)
                 if received > 0 { attempt = 0 }
                 logger.warning("\(venueName): connection to \(url) ended after \(received) message(s); reconnecting")
             } catch {
+                stats.recordError("\(error)")
                 logger.warning("\(venueName): \(url): \(error)")
             }
             if let max = options.maxConnections, connections >= max { return }
@@ -81,8 +85,8 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
     }
 
     /// One connection; returns the number of messages it received.
-    private func runConnection(_ url: WebSocketURL) async throws -> Int {
-        let channel = try await Self.connect(url)
+    private func runConnection(_ url: WebSocketURL, tls: TLSContext?) async throws -> Int {
+        let channel = try await Self.connect(url, tls: tls)
         let subscribe = venue.withLock { $0.subscribeMessages(symbols: options.symbols) }
         let keepAlive = venue.withLock { $0.keepAliveMessage }
         let lastMessage = LastMessageClock()
@@ -185,11 +189,12 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
         case refused
     }
 
-    static func connect(_ url: WebSocketURL) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
+    static func connect(_ url: WebSocketURL, tls: TLSContext?) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 22) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))

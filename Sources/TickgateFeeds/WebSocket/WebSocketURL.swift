@@ -40,14 +40,11 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
 
 public enum FeedError: Error, CustomStringConvertible, Equatable {
     case invalidURL(String, String)
-    case tlsUnavailable(String)
     case upgradeRefused(String)
 
     public var description: String {
         switch self {
         case .invalidURL(let url, let reason): return "invalid feed URL \(url): \(reason)"
-        case .tlsUnavailable(let url):
-            return "\(url) needs TLS, which the feed adapters do not speak yet (OpenSSL support is the next step); use a ws:// URL, e.g. through a local TLS-terminating proxy"
         case .upgradeRefused(let url): return "\(url) did not accept the WebSocket upgrade"
         }
     }

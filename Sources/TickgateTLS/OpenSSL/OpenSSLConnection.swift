@@ -1,0 +1,123 @@
+import COpenSSL
+
+/// One `SSL` with two memory BIOs: ciphertext in from the socket, ciphertext
+/// out to the socket. The only type here that owns an `SSL`; it lives on
+/// one event loop. `close` frees it exactly once.
+final class OpenSSLConnection {
+    private var ssl: OpaquePointer?
+    private let input: OpaquePointer   // network → OpenSSL
+    private let output: OpaquePointer  // OpenSSL → network
+    let context: OpenSSLContext
+
+    enum Progress: Equatable {
+        case done
+        case wantsMore
+        case failed(String)
+    }
+
+    init(context: OpenSSLContext) throws(TLSError) {
+        guard let ssl = SSL_new(context.context) else { throw TLSError(detail: "SSL_new: \(openSSLErrors())") }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSError(detail: "BIO_new failed")
+        }
+        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here
+        self.ssl = ssl
+        self.input = input
+        self.output = output
+        self.context = context
+        switch context.configuration.role {
+        case .client(let serverName):
+            _ = tickgate_SSL_set_tlsext_host_name(ssl, serverName)  // SNI
+            guard SSL_set1_host(ssl, serverName) == 1 else {       // hostname verification
+                throw TLSError(detail: "cannot verify host name \(serverName)")
+            }
+            SSL_set_connect_state(ssl)
+        case .server:
+            SSL_set_accept_state(ssl)
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard let ssl else { return }
+        SSL_free(ssl)
+        self.ssl = nil
+    }
+
+    /// Ciphertext from the socket.
+    func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        _ = BIO_write(input, bytes.baseAddress, Int32(bytes.count))
+    }
+
+    /// Ciphertext OpenSSL wants sent, appended to `out`.
+    func drainOutput(into out: inout [UInt8]) {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32($0.count)) }
+            guard n > 0 else { return }
+            out.append(contentsOf: chunk[0..<Int(n)])
+        }
+    }
+
+    func handshake() -> Progress {
+        guard let ssl else { return .failed("closed") }
+        ERR_clear_error()
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 { return .done }
+        return progress(SSL_get_error(ssl, rc), verifying: true)
+    }
+
+    /// Decrypts what is available into `out`.
+    func read(into out: inout [UInt8]) -> Progress {
+        guard let ssl else { return .failed("closed") }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            ERR_clear_error()
+            let n = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            if n > 0 {
+                out.append(contentsOf: chunk[0..<Int(n)])
+                continue
+            }
+            let error = SSL_get_error(ssl, n)
+            if error == SSL_ERROR_ZERO_RETURN { return .done }  // close_notify
+            return progress(error, verifying: false)
+        }
+    }
+
+    /// Encrypts `bytes` (the handshake must be done).
+    func write(_ bytes: UnsafeRawBufferPointer) -> Progress {
+        guard let ssl else { return .failed("closed") }
+        var offset = 0
+        while offset < bytes.count {
+            ERR_clear_error()
+            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(bytes.count - offset))
+            guard n > 0 else { return progress(SSL_get_error(ssl, n), verifying: false) }
+            offset += Int(n)
+        }
+        return .done
+    }
+
+    func shutdown() {
+        guard let ssl else { return }
+        _ = SSL_shutdown(ssl)
+    }
+
+    private func progress(_ error: Int32, verifying: Bool) -> Progress {
+        switch error {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .wantsMore
+        default:
+            var detail = openSSLErrors()
+            if verifying, let ssl {
+                let result = SSL_get_verify_result(ssl)
+                if result != X509_V_OK {
+                    detail = "certificate verification failed: \(String(cString: X509_verify_cert_error_string(result)))"
+                }
+            }
+            return .failed(detail)
+        }
+    }
+}
