@@ -502,6 +502,51 @@ void   tickgate__v1__server_message__free_unpacked
   assert(message->base.descriptor == &tickgate__v1__server_message__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   tickgate__v1__publish_summary__init
+                     (Tickgate__V1__PublishSummary         *message)
+{
+  static const Tickgate__V1__PublishSummary init_value = TICKGATE__V1__PUBLISH_SUMMARY__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__publish_summary__get_packed_size
+                     (const Tickgate__V1__PublishSummary *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__publish_summary__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__publish_summary__pack
+                     (const Tickgate__V1__PublishSummary *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__publish_summary__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__publish_summary__pack_to_buffer
+                     (const Tickgate__V1__PublishSummary *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__publish_summary__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__PublishSummary *
+       tickgate__v1__publish_summary__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__PublishSummary *)
+     protobuf_c_message_unpack (&tickgate__v1__publish_summary__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__publish_summary__free_unpacked
+                     (Tickgate__V1__PublishSummary *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__publish_summary__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor tickgate__v1__decimal__field_descriptors[2] =
 {
   {
@@ -1297,6 +1342,70 @@ const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
   (ProtobufCMessageInit) tickgate__v1__server_message__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor tickgate__v1__publish_summary__field_descriptors[3] =
+{
+  {
+    "published",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__PublishSummary, published),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__PublishSummary, failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_error",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__PublishSummary, first_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__publish_summary__field_indices_by_name[] = {
+  1,   /* field[1] = failed */
+  2,   /* field[2] = first_error */
+  0,   /* field[0] = published */
+};
+static const ProtobufCIntRange tickgate__v1__publish_summary__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__publish_summary__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.PublishSummary",
+  "PublishSummary",
+  "Tickgate__V1__PublishSummary",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__PublishSummary),
+  3,
+  tickgate__v1__publish_summary__field_descriptors,
+  tickgate__v1__publish_summary__field_indices_by_name,
+  1,  tickgate__v1__publish_summary__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__publish_summary__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue tickgate__v1__side__enum_values_by_number[3] =
 {
   { "SIDE_UNSPECIFIED", "TICKGATE__V1__SIDE__SIDE_UNSPECIFIED", 0 },
@@ -1327,11 +1436,13 @@ const ProtobufCEnumDescriptor tickgate__v1__side__descriptor =
   tickgate__v1__side__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[1] =
+static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[2] =
 {
   { "Stream", &tickgate__v1__client_message__descriptor, &tickgate__v1__server_message__descriptor },
+  { "Publish", &tickgate__v1__tick__descriptor, &tickgate__v1__publish_summary__descriptor },
 };
 const unsigned tickgate__v1__price_stream__method_indices_by_name[] = {
+  1,        /* Publish */
   0         /* Stream */
 };
 const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor =
@@ -1341,7 +1452,7 @@ const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor =
   "PriceStream",
   "Tickgate__V1__PriceStream",
   "tickgate.v1",
-  1,
+  2,
   tickgate__v1__price_stream__method_descriptors,
   tickgate__v1__price_stream__method_indices_by_name
 };
@@ -1352,6 +1463,14 @@ void tickgate__v1__price_stream__stream(ProtobufCService *service,
 {
   assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void tickgate__v1__price_stream__publish(ProtobufCService *service,
+                                         const Tickgate__V1__Tick *input,
+                                         Tickgate__V1__PublishSummary_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *service,
                                        Tickgate__V1__PriceStream_ServiceDestroy destroy)

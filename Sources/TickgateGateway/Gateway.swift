@@ -19,13 +19,15 @@ public final class Gateway: Sendable {
     private let metricsChannel: (any Channel)?
     private let reader: KafkaPartitionReader
     private let metrics: GatewayMetrics
+    private let publish: PublishCoordinator?
     private let logger: Logger
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
         serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
-        metrics: GatewayMetrics, logger: Logger
+        metrics: GatewayMetrics, publish: PublishCoordinator?, logger: Logger
     ) {
+        self.publish = publish
         self.configuration = configuration
         self.stats = stats
         self.group = group
@@ -52,12 +54,26 @@ public final class Gateway: Sendable {
         }
         let stats = GatewayStats()
         let metrics = GatewayMetrics()
+        var publish: PublishCoordinator? = nil
+        if configuration.enablePublish {
+            do {
+                publish = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
+                    try PublishCoordinator(configuration: configuration.kafka, topic: configuration.topic, logger: logger)
+                }
+            } catch {
+                reader.close()
+                throw error
+            }
+        }
+        let publishCoordinator = publish
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         var loops: [TickIngress.Loop] = []
         var fanouts: [ObjectIdentifier: NIOLoopBound<LoopFanout>] = [:]
         for eventLoop in group.makeIterator() {
             let fanout = try await eventLoop.submit {
-                NIOLoopBound(LoopFanout(eventLoop: eventLoop, stats: stats, metrics: metrics), eventLoop: eventLoop)
+                NIOLoopBound(
+                    LoopFanout(eventLoop: eventLoop, stats: stats, metrics: metrics, publish: publishCoordinator),
+                    eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
             loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox()))
@@ -80,6 +96,7 @@ public final class Gateway: Sendable {
             serverChannel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
             reader.close()
+            publishCoordinator?.close()
             try? await group.shutdownGracefully()
             let detail = "\(error)".contains("Address already in use") ? "address already in use" : "\(error)"
             throw GatewayError.cannotListen(host: configuration.host, port: configuration.port, detail: detail)
@@ -93,6 +110,7 @@ public final class Gateway: Sendable {
             } catch {
                 try? await serverChannel.close()
                 reader.close()
+                publishCoordinator?.close()
                 try? await group.shutdownGracefully()
                 let detail = "\(error)".contains("Address already in use") ? "address already in use" : "\(error)"
                 throw GatewayError.cannotListen(host: metricsHost, port: configuration.metricsPort, detail: "metrics: \(detail)")
@@ -103,7 +121,7 @@ public final class Gateway: Sendable {
         logger.info("gateway listening on \(configuration.host):\(serverChannel.localAddress?.port ?? configuration.port), reading \(reader.partitionCount) partition(s) of \(configuration.topic) from \(configuration.kafka.brokers)")
         return Gateway(
             configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
-            metricsChannel: metricsChannel, reader: reader, metrics: metrics, logger: logger)
+            metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator, logger: logger)
     }
 
     /// Number of partitions being read.
@@ -113,7 +131,11 @@ public final class Gateway: Sendable {
         try? await serverChannel.close()
         try? await metricsChannel?.close()
         let reader = self.reader
-        await runOnDedicatedThread(name: "kafka-close") { reader.close() }
+        let publish = self.publish
+        await runOnDedicatedThread(name: "kafka-close") {
+            reader.close()
+            publish?.close()
+        }
         try? await group.shutdownGracefully()
     }
 }

@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     /// Port 0 picks a free port.
     public var metricsHost: String? = nil
     public var metricsPort: Int = 9464
+    /// Accept `Publish` calls (feed adapters without a Kafka client).
+    public var enablePublish: Bool = true
     /// The symbols this gateway serves, or nil for any well-formed symbol.
     public var symbolCatalog: Set<String>? = nil
 

@@ -1,6 +1,7 @@
 /// Fixed names and values of the gRPC-over-HTTP/2 protocol.
 package enum GRPCProtocol {
     package static let streamPath = "/tickgate.v1.PriceStream/Stream"
+    package static let publishPath = "/tickgate.v1.PriceStream/Publish"
     package static let contentType = "application/grpc"
     /// Encodings this implementation accepts in `grpc-encoding`.
     package static let acceptedEncodings = "identity"

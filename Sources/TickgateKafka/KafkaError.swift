@@ -8,6 +8,8 @@ public enum KafkaError: Error, CustomStringConvertible, Equatable {
     case deliveryFailed(count: Int, firstError: String)
     case flushTimedOut(pending: Int)
     case broker(String)
+    /// librdkafka's local queue is full (the brokers are not keeping up).
+    case queueFull
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum KafkaError: Error, CustomStringConvertible, Equatable {
             return "\(pending) message(s) still unacknowledged by Kafka when the flush timed out"
         case .broker(let detail):
             return "embedded broker: \(detail)"
+        case .queueFull:
+            return "Kafka's local queue is full: the brokers are not keeping up"
         }
     }
 }

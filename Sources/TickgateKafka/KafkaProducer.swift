@@ -28,14 +28,24 @@ public final class KafkaProducer: @unchecked Sendable {
     private let logger: Logger
     private var closed = false
 
-    public init(configuration: KafkaConfiguration, topic: String, logger: Logger) throws(KafkaError) {
+    /// `onDelivery`, if given, hears about every message sent with a token
+    /// (``trySend(key:value:token:)``): nil for delivered, or the error. It
+    /// runs on the producer's polling thread.
+    public init(
+        configuration: KafkaConfiguration, topic: String, logger: Logger,
+        onDelivery: (@Sendable (UInt64, KafkaError?) -> Void)? = nil
+    ) throws(KafkaError) {
         let conf = try makeRDKafkaConf(defaults: Self.defaultProperties, user: configuration)
         let counters = DeliveryCounters()
         let logger = logger
-        self.client = try RDKafkaClient(kind: .producer, conf: conf, logger: logger) { err in
+        self.client = try RDKafkaClient(kind: .producer, conf: conf, logger: logger) { err, opaque in
             counters.record(err)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR, counters.failed.load(ordering: .relaxed) <= 5 {
                 logger.error("kafka delivery failed: \(rdKafkaErrorString(err))")
+            }
+            if let onDelivery, let opaque {
+                let token = UInt64(UInt(bitPattern: opaque))
+                onDelivery(token, err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : .produce(rdKafkaErrorString(err)))
             }
         }
         self.counters = counters
@@ -59,9 +69,26 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Queues one message without ever blocking (for event loops): a full
+    /// local queue is `.queueFull`. `token` (not 0) comes back to `onDelivery`.
+    public func trySend(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, token: UInt64) throws(KafkaError) {
+        let result = rd_kafka_produce(
+            topicHandle, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+            UnsafeMutableRawPointer(mutating: value.baseAddress), value.count,
+            key.baseAddress, key.count, UnsafeMutableRawPointer(bitPattern: UInt(token)))
+        guard result != 0 else { return }
+        let err = rd_kafka_last_error()
+        throw err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? .queueFull : .produce(rdKafkaErrorString(err))
+    }
+
     /// Queues one message. Blocks (serving delivery reports) while
-    /// librdkafka's local queue is full, so a fast feed is slowed, not dropped.
+    /// librdkafka's local queue is full, so a fast feed is slowed, not
+    /// dropped; each time that starts is logged and counted.
     public func send(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(KafkaError) {
+        var waited = false
+        defer {
+            if waited { logger.notice("Kafka's local queue has room again; publishing resumed") }
+        }
         while true {
             let result = rd_kafka_produce(
                 topicHandle, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
@@ -70,6 +97,11 @@ public final class KafkaProducer: @unchecked Sendable {
             if result == 0 { return }
             let err = rd_kafka_last_error()
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                if !waited {
+                    waited = true
+                    queueFullEpisodes.add(1, ordering: .relaxed)
+                    logger.warning("Kafka is not keeping up: librdkafka's local queue is full (\(pending) message(s)); the feed waits instead of dropping")
+                }
                 rd_kafka_poll(client.handle, 1)
                 continue
             }
@@ -86,6 +118,10 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         try result.get()
     }
+
+    /// Times `send` had to wait for room in librdkafka's queue.
+    public var queueFullCount: Int { queueFullEpisodes.load(ordering: .relaxed) }
+    private let queueFullEpisodes = Atomic<Int>(0)
 
     public var delivered: Int { counters.delivered.load(ordering: .relaxed) }
     public var failed: Int { counters.failed.load(ordering: .relaxed) }

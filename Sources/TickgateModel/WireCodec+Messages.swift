@@ -146,16 +146,58 @@ extension WireCodec {
         try decode(buffer) { raw throws(WireError) in try decodeServerMessage(raw) }
     }
 
+    public static func decodeTick(_ buffer: ByteBuffer) throws(WireError) -> Tick {
+        try decode(buffer) { raw throws(WireError) in try decodeTick(raw) }
+    }
+
     public static func decodeClientMessage(_ bytes: [UInt8]) throws(WireError) -> ClientMessage {
         try decodeClientMessage(ByteBuffer(bytes: bytes))
     }
 
-    private static func decode<T>(
+    static func decode<T>(
         _ buffer: ByteBuffer, _ body: (UnsafeRawBufferPointer) throws(WireError) -> T
     ) throws(WireError) -> T {
         let result: Result<T, WireError> = buffer.withUnsafeReadableBytes { raw in
             Result { () throws(WireError) -> T in try body(raw) }
         }
         return try result.get()
+    }
+}
+
+/// The answer to a `Publish` call.
+public struct PublishSummary: Hashable, Sendable {
+    public var published: UInt64
+    public var failed: UInt64
+    public var firstError: String
+
+    public init(published: UInt64, failed: UInt64, firstError: String) {
+        self.published = published
+        self.failed = failed
+        self.firstError = firstError
+    }
+}
+
+extension WireCodec {
+    public static func encode(_ summary: PublishSummary, into buffer: inout ByteBuffer) {
+        summary.firstError.withCString { error in
+            var c = Tickgate__V1__PublishSummary()
+            tickgate__v1__publish_summary__init(&c)
+            c.published = summary.published
+            c.failed = summary.failed
+            c.first_error = UnsafeMutablePointer(mutating: error)
+            let size = tickgate__v1__publish_summary__get_packed_size(&c)
+            buffer.writeProtobuf(size: size) { tickgate__v1__publish_summary__pack(&c, $0) }
+        }
+    }
+
+    public static func decodePublishSummary(_ buffer: ByteBuffer) throws(WireError) -> PublishSummary {
+        try decode(buffer) { raw throws(WireError) in
+            let decoded = withProtobufInput(raw) { tickgate__v1__publish_summary__unpack(nil, $0, $1) }
+            guard let decoded else { throw WireError(messageType: "PublishSummary", byteCount: raw.count) }
+            defer { tickgate__v1__publish_summary__free_unpacked(decoded, nil) }
+            return PublishSummary(
+                published: decoded.pointee.published, failed: decoded.pointee.failed,
+                firstError: stringFromC(decoded.pointee.first_error))
+        }
     }
 }

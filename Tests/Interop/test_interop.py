@@ -214,3 +214,29 @@ def test_oversize_message_is_resource_exhausted(pb, open_stream):
     assert rest == []
     # The gateway is still fine for the next call.
     ping(pb, open_stream(), 5)
+
+
+def test_publish_client_streaming(pb, channel, open_stream):
+    """A feed adapter written with stock grpcio publishes through the gateway:
+    the summary comes once Kafka acknowledged every tick, and subscribers get them."""
+    stream = open_stream()
+    subscribe(pb, stream, 1, ["LINK-USD"])
+    publish = channel.stream_unary(
+        "/tickgate.v1.PriceStream/Publish",
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=pb.pb2.PublishSummary.FromString)
+    ticks = [pb.pb2.Tick(symbol="LINK-USD", venue="python-adapter", sequence=n,
+                         price=pb.pb2.Decimal(mantissa=15000 + n, exponent=-3),
+                         size=pb.pb2.Decimal(mantissa=1, exponent=0), side=pb.pb2.SIDE_BUY)
+             for n in range(1, 41)]
+    summary = publish(iter(ticks), timeout=30)
+    assert summary.published == 40 and summary.failed == 0
+    got = read_ticks(stream, 40)
+    assert [t.sequence for t in got] == list(range(1, 41))
+    assert got[0].price.mantissa == 15001 and got[0].price.exponent == -3
+    assert all(t.venue == "python-adapter" and t.publish_time_ns > 0 for t in got)
+
+    with pytest.raises(grpc.RpcError) as refused:
+        publish(iter([pb.pb2.Tick(symbol="link_usd", venue="x", sequence=1)]), timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    stream.cancel()

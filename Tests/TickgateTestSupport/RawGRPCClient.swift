@@ -40,7 +40,17 @@ public enum RawGRPCClient {
                 }
             }
         defer { channel.close(promise: nil) }
+        // A server that never answers fails the test instead of hanging it.
+        let deadline = channel.eventLoop.scheduleTask(in: .seconds(20)) {
+            promise.fail(RawGRPCTimeout(path: path))
+        }
+        defer { deadline.cancel() }
         return try await promise.futureResult.get()
+    }
+
+    public struct RawGRPCTimeout: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "no complete answer to \(path) within 20 s" }
     }
 
     /// gRPC framing of `payload`: flag 0, big-endian length.
@@ -97,7 +107,7 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     func complete() {
         guard !done else { return }
         done = true
-        promise.succeed(response)
+        promise.succeed(response)  // a no-op if the deadline already failed it
     }
 
     func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {

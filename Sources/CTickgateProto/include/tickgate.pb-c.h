@@ -26,6 +26,7 @@ typedef struct Tickgate__V1__Ack Tickgate__V1__Ack;
 typedef struct Tickgate__V1__Error Tickgate__V1__Error;
 typedef struct Tickgate__V1__Pong Tickgate__V1__Pong;
 typedef struct Tickgate__V1__ServerMessage Tickgate__V1__ServerMessage;
+typedef struct Tickgate__V1__PublishSummary Tickgate__V1__PublishSummary;
 
 
 /* --- enums --- */
@@ -257,6 +258,28 @@ struct  Tickgate__V1__ServerMessage
     , TICKGATE__V1__SERVER_MESSAGE__KIND__NOT_SET, {0} }
 
 
+/*
+ * The answer to a Publish call, sent once every tick of the call was
+ * acknowledged by Kafka (or failed).
+ */
+struct  Tickgate__V1__PublishSummary
+{
+  ProtobufCMessage base;
+  /*
+   * acknowledged by Kafka
+   */
+  uint64_t published;
+  /*
+   * not delivered; the call then ends UNAVAILABLE
+   */
+  uint64_t failed;
+  char *first_error;
+};
+#define TICKGATE__V1__PUBLISH_SUMMARY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__publish_summary__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string }
+
+
 /* Tickgate__V1__Decimal methods */
 void   tickgate__v1__decimal__init
                      (Tickgate__V1__Decimal         *message);
@@ -466,6 +489,25 @@ Tickgate__V1__ServerMessage *
 void   tickgate__v1__server_message__free_unpacked
                      (Tickgate__V1__ServerMessage *message,
                       ProtobufCAllocator *allocator);
+/* Tickgate__V1__PublishSummary methods */
+void   tickgate__v1__publish_summary__init
+                     (Tickgate__V1__PublishSummary         *message);
+size_t tickgate__v1__publish_summary__get_packed_size
+                     (const Tickgate__V1__PublishSummary   *message);
+size_t tickgate__v1__publish_summary__pack
+                     (const Tickgate__V1__PublishSummary   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__publish_summary__pack_to_buffer
+                     (const Tickgate__V1__PublishSummary   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__PublishSummary *
+       tickgate__v1__publish_summary__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__publish_summary__free_unpacked
+                     (Tickgate__V1__PublishSummary *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Tickgate__V1__Decimal_Closure)
@@ -501,6 +543,9 @@ typedef void (*Tickgate__V1__Pong_Closure)
 typedef void (*Tickgate__V1__ServerMessage_Closure)
                  (const Tickgate__V1__ServerMessage *message,
                   void *closure_data);
+typedef void (*Tickgate__V1__PublishSummary_Closure)
+                 (const Tickgate__V1__PublishSummary *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -512,6 +557,10 @@ struct Tickgate__V1__PriceStream_Service
                  const Tickgate__V1__ClientMessage *input,
                  Tickgate__V1__ServerMessage_Closure closure,
                  void *closure_data);
+  void (*publish)(Tickgate__V1__PriceStream_Service *service,
+                  const Tickgate__V1__Tick *input,
+                  Tickgate__V1__PublishSummary_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Tickgate__V1__PriceStream_ServiceDestroy)(Tickgate__V1__PriceStream_Service *);
 void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *service,
@@ -520,11 +569,16 @@ void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *servic
     { &tickgate__v1__price_stream__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define TICKGATE__V1__PRICE_STREAM__INIT(function_prefix__) \
     { TICKGATE__V1__PRICE_STREAM__BASE_INIT,\
-      function_prefix__ ## stream  }
+      function_prefix__ ## stream,\
+      function_prefix__ ## publish  }
 void tickgate__v1__price_stream__stream(ProtobufCService *service,
                                         const Tickgate__V1__ClientMessage *input,
                                         Tickgate__V1__ServerMessage_Closure closure,
                                         void *closure_data);
+void tickgate__v1__price_stream__publish(ProtobufCService *service,
+                                         const Tickgate__V1__Tick *input,
+                                         Tickgate__V1__PublishSummary_Closure closure,
+                                         void *closure_data);
 
 /* --- descriptors --- */
 
@@ -540,6 +594,7 @@ extern const ProtobufCMessageDescriptor tickgate__v1__ack__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__error__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__publish_summary__descriptor;
 extern const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor;
 
 PROTOBUF_C__END_DECLS

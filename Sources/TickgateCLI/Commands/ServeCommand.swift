@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not serve /metrics.")
     var noMetrics = false
 
+    @Flag(help: "Refuse Publish calls (UNIMPLEMENTED); by default feed adapters may publish ticks through the gateway.")
+    var noPublish = false
+
     @Option(help: "Serve only these symbols (comma-separated); others are refused as unknown. Default: any well-formed symbol.")
     var symbols: String?
 
@@ -57,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxSubscriptionsPerStream = maxSubscriptions
         configuration.metricsHost = noMetrics ? nil : metricsListen.host
         configuration.metricsPort = metricsListen.port
+        configuration.enablePublish = !noPublish
         if let symbols {
             configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
         }

@@ -107,11 +107,13 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         fanout.markDirty(self)
     }
 
-    /// Control messages (acks, trailers): flushed at the end of the read, or
-    /// at once when they come from outside a read.
+    /// Control messages (acks, trailers, resets, publish summaries): flushed
+    /// at the end of the read, or on the next loop turn when they come from
+    /// outside a read.
     func requestFlush() {
         if inRead { return }
         fanout.markDirty(self)
+        fanout.scheduleFlush()
     }
 
     /// Hands every ready stream to nghttp2 and writes what it produces, in

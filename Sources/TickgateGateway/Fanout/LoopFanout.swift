@@ -11,13 +11,16 @@ final class LoopFanout {
     let stats: GatewayStats
     /// nil in the micro-benchmark harness.
     let metrics: GatewayMetrics?
+    /// nil when publishing through the gateway is off.
+    let publish: PublishCoordinator?
     var table = SubscriptionTable<GatewayStream>()
     private var dirtyConnections: [GatewayConnectionHandler] = []
 
-    init(eventLoop: any EventLoop, stats: GatewayStats, metrics: GatewayMetrics? = nil) {
+    init(eventLoop: any EventLoop, stats: GatewayStats, metrics: GatewayMetrics? = nil, publish: PublishCoordinator? = nil) {
         self.eventLoop = eventLoop
         self.stats = stats
         self.metrics = metrics
+        self.publish = publish
     }
 
     /// Delivers every batch taken in this loop turn, then writes each
@@ -40,6 +43,19 @@ final class LoopFanout {
             if let metrics, let first = batches.first?.firstReceiveNanos, first > 0 {
                 metrics.recordGatewayToWrite(nanos: WallClock.nowNanos() - first)
             }
+        }
+    }
+
+    private var flushScheduled = false
+
+    /// For bytes queued outside a read or a delivery (a publish summary, a
+    /// reset): flush the dirty connections on the next loop turn.
+    func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.assumeIsolatedUnsafeUnchecked().execute {
+            self.flushScheduled = false
+            self.flushDirtyConnections()
         }
     }
 

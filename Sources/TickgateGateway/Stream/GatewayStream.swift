@@ -1,6 +1,7 @@
 import Synchronization
 import NIOCore
 import TickgateHTTP2
+import TickgateKafka
 import TickgateModel
 
 /// One `PriceStream/Stream` call: its lifecycle, request decoding,
@@ -20,6 +21,10 @@ final class GatewayStream {
     private let maxPendingBytes: Int
     /// Listed in the connection's dirty streams.
     var isDirty = false
+    /// A `Publish` call (ticks in, one summary out) rather than `Stream`.
+    private var isPublish = false
+    private var ledger: PublishLedger?
+    private var publishedCount = 0
 
     init(streamID: Int32, connection: GatewayConnectionHandler) {
         self.streamID = streamID
@@ -56,7 +61,15 @@ final class GatewayStream {
     // MARK: events from the session
 
     func receivedHeaders(_ headers: [HTTP2Header], endStream: Bool) {
+        if machine.state == .idle, headers[first: ":path"] == GRPCProtocol.publishPath {
+            isPublish = true
+            if connection.fanout.publish == nil {
+                perform(machine.refuse(GRPCStatus(.unimplemented, "publishing is turned off on this gateway")))
+                return
+            }
+        }
         perform(machine.receivedHeaders(headers, endStream: endStream))
+        if endStream && isPublish { ledger?.finishSending() }
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer) {
@@ -80,10 +93,17 @@ final class GatewayStream {
                 return
             }
         }
+        if isPublish {
+            // Not done until Kafka has settled every tick: see publishSettled.
+            perform(machine.receivedEndStream(subscriptionCount: 1))
+            ledger?.finishSending()
+            return
+        }
         perform(machine.receivedEndStream(subscriptionCount: symbols.count))
     }
 
     func closed() {
+        if let ledger { connection.fanout.publish?.unregister(ledger) }
         perform(machine.streamClosed())
         if counted {
             counted = false
@@ -94,6 +114,10 @@ final class GatewayStream {
     // MARK: requests
 
     private func handle(_ message: ByteBuffer) {
+        if isPublish {
+            handlePublish(message)
+            return
+        }
         let decoded: ClientMessage
         do {
             decoded = try WireCodec.decodeClientMessage(message)
@@ -127,6 +151,67 @@ final class GatewayStream {
         case .ping(let nonce, let clientTime):
             send(.pong(nonce: nonce, clientTimeNanos: clientTime, serverTimeNanos: WallClock.nowNanos()))
         }
+    }
+
+    // MARK: publish
+
+    private func handlePublish(_ message: ByteBuffer) {
+        guard let publish = connection.fanout.publish, let ledger else { return }
+        var tick: Tick
+        do {
+            tick = try WireCodec.decodeTick(message)
+        } catch {
+            fail(GRPCStatus(.internal, "error parsing request proto: \(error)"))
+            return
+        }
+        publishedCount += 1
+        let position = "tick \(publishedCount) of this call"
+        guard (try? Symbol(validating: tick.symbol)) != nil else {
+            fail(GRPCStatus(.invalidArgument, "\(position): invalid symbol \"\(tick.symbol)\" (expected BASE-QUOTE, e.g. BTC-USD)"))
+            return
+        }
+        guard !tick.venue.isEmpty else {
+            fail(GRPCStatus(.invalidArgument, "\(position): no venue"))
+            return
+        }
+        guard tick.sequence > 0 else {
+            fail(GRPCStatus(.invalidArgument, "\(position): sequence must be positive"))
+            return
+        }
+        if tick.publishTimeNanos == 0 { tick.publishTimeNanos = WallClock.nowNanos() }
+        let value = WireCodec.encode(tick)
+        var key = tick.symbol
+        let result: Result<Void, KafkaError> = key.withUTF8 { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                Result { () throws(KafkaError) in
+                    try publish.producer.trySend(key: UnsafeRawBufferPointer(keyBytes), value: valueBytes, token: ledger.token)
+                }
+            }
+        }
+        switch result {
+        case .success:
+            ledger.sent()
+        case .failure(.queueFull):
+            fail(GRPCStatus(.resourceExhausted, "\(position): Kafka's local queue is full; retry later"))
+        case .failure(let error):
+            fail(GRPCStatus(.unavailable, "\(position): \(error)"))
+        }
+    }
+
+    /// Every tick of the call is acknowledged by Kafka (or failed): the
+    /// summary, then OK, or UNAVAILABLE if any failed.
+    private func publishSettled() {
+        guard let ledger, machine.isLive else { return }
+        let summary = ledger.summary
+        GRPCMessageFramer.writeMessage(into: &outbound.pending) {
+            WireCodec.encode(PublishSummary(published: summary.delivered, failed: summary.failed, firstError: summary.firstError), into: &$0)
+        }
+        markDirty()
+        let status = summary.failed == 0
+            ? GRPCStatus.ok
+            : GRPCStatus(.unavailable, "\(summary.failed) tick(s) were not delivered to Kafka: \(summary.firstError)")
+        perform(machine.fail(status))
+        connection.requestFlush()
     }
 
     private func reply(_ decision: SubscriptionDecision, requestID: UInt64) {
@@ -164,6 +249,12 @@ final class GatewayStream {
                     HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
                 ],
                 body: outbound)
+            if isPublish, let publish = connection.fanout.publish {
+                let bound = NIOLoopBound(self, eventLoop: connection.fanout.eventLoop)
+                let ledger = PublishLedger(eventLoop: connection.fanout.eventLoop) { bound.value.publishSettled() }
+                self.ledger = ledger
+                publish.register(ledger)
+            }
             connection.requestFlush()
         case .respondHTTP(let status, let reason):
             connection.session.submitResponse(

@@ -55,6 +55,14 @@ struct ServerStreamStateMachine {
         }
     }
 
+    /// Refuses a request the validator accepted but this gateway cannot
+    /// serve (publishing disabled): trailers-only.
+    mutating func refuse(_ status: GRPCStatus) -> Action {
+        guard state == .idle else { return .none }
+        state = .finishing
+        return .respondTrailersOnly(status, extraHeaders: [])
+    }
+
     /// The client half-closed. With nothing subscribed the call is done.
     mutating func receivedEndStream(subscriptionCount: Int) -> Action {
         switch state {

@@ -10,7 +10,8 @@ final class RDKafkaClient: @unchecked Sendable {
     private let callbacks: Unmanaged<RDKafkaCallbacks>
     private var destroyed = false
 
-    init(kind: Kind, conf: OpaquePointer, logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t) -> Void)? = nil) throws(KafkaError) {
+    /// `onDelivery` gets each message's result and the opaque it was produced with.
+    init(kind: Kind, conf: OpaquePointer, logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)? = nil) throws(KafkaError) {
         let box = Unmanaged.passRetained(RDKafkaCallbacks(logger: logger, onDelivery: onDelivery))
         rd_kafka_conf_set_opaque(conf, box.toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
@@ -28,7 +29,7 @@ final class RDKafkaClient: @unchecked Sendable {
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let opaque, let message else { return }
                 let box = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
-                box.onDelivery?(message.pointee.err)
+                box.onDelivery?(message.pointee.err, message.pointee._private)
             }
         }
         var errstr = [CChar](repeating: 0, count: 512)
@@ -88,9 +89,9 @@ final class RDKafkaClient: @unchecked Sendable {
 /// What librdkafka's C callbacks reach through the handle's opaque pointer.
 final class RDKafkaCallbacks: @unchecked Sendable {
     let logger: Logger
-    let onDelivery: (@Sendable (rd_kafka_resp_err_t) -> Void)?
+    let onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)?
 
-    init(logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t) -> Void)?) {
+    init(logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)?) {
         self.logger = logger
         self.onDelivery = onDelivery
     }
