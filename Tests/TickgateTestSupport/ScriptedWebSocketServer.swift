@@ -91,12 +91,17 @@ public final class ScriptedWebSocketServer: Sendable {
     }
 
     private func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, script: [Step]) async throws {
+        // What this connection received: steps wait on it, not on earlier connections.
+        let mine = ConnectionTexts()
         try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await frame in inbound {
                         switch frame.opcode {
-                        case .text: self.log.withLock { $0.texts.append(String(buffer: frame.unmaskedData)) }
+                        case .text:
+                            let text = String(buffer: frame.unmaskedData)
+                            mine.texts.withLock { $0.append(text) }
+                            self.log.withLock { $0.texts.append(text) }
                         case .pong: self.log.withLock { $0.pongs += 1 }
                         case .connectionClose: return
                         default: break
@@ -108,7 +113,7 @@ public final class ScriptedWebSocketServer: Sendable {
                     switch step {
                     case .awaitText(let fragment):
                         let deadline = ContinuousClock.now + .seconds(10)
-                        while !self.log.withLock({ $0.texts.contains { $0.contains(fragment) } }), ContinuousClock.now < deadline {
+                        while !mine.texts.withLock({ $0.contains { $0.contains(fragment) } }), ContinuousClock.now < deadline {
                             try await Task.sleep(for: .milliseconds(10))
                         }
                     case .send(let text):
@@ -137,4 +142,9 @@ public final class ScriptedWebSocketServer: Sendable {
         acceptTask.withLock { $0?.cancel() }
         try? await serverChannel.channel.close()
     }
+}
+
+/// Texts one connection received.
+private final class ConnectionTexts: Sendable {
+    let texts = Mutex<[String]>([])
 }
