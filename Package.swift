@@ -41,19 +41,23 @@ var targets: [Target] = [
     .target(
         name: "TickgateGateway",
         dependencies: [
-            "TickgateModel", "TickgateKafka", "TickgateHTTP2", nioCore, nioPosix, logging,
+            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateMetrics", nioCore, nioPosix, logging,
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+    // GET /metrics over HTTP/1.1 (Prometheus text format).
+    .target(name: "TickgateMetrics", dependencies: [nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio")]),
     // TLS through OpenSSL: a NIO handler over memory BIOs.
     .target(name: "TickgateTLS", dependencies: ["COpenSSL", nioCore]),
     // Feed adapters that publish ticks into Kafka.
     .target(
         name: "TickgateFeeds",
         dependencies: [
-            "TickgateModel", "TickgateKafka", "TickgateTLS", logging, nioCore, nioPosix,
+            "TickgateModel", "TickgateKafka", "TickgateTLS", "TickgateMetrics", logging, nioCore, nioPosix,
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
@@ -71,6 +75,7 @@ var targets: [Target] = [
         name: "TickgateCLI",
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateFeeds", "TickgateClient", "TickgateBench",
+            "TickgateMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             nioCore, nioPosix, logging,
         ]),

@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import TickgateHTTP2
+import TickgateMetrics
 import TickgateKafka
 
 /// The gateway: reads every partition of the ticks topic and streams ticks

@@ -20,6 +20,19 @@ public final class GatewayStats: Sendable {
         errorsByCode.withLock { if code >= 0 && code < $0.count { $0[code] += 1 } }
     }
 
+    private let lastTickBySymbol = Mutex<[String: Int64]>([:])
+
+    /// Once per Kafka batch, from the reader thread.
+    func recordLastTicks(_ times: [String: Int64]) {
+        guard !times.isEmpty else { return }
+        lastTickBySymbol.withLock { $0.merge(times) { max($0, $1) } }
+    }
+
+    /// Seconds since each symbol's last tick reached the gateway (t3).
+    public func staleness(now: Int64) -> [String: Double] {
+        lastTickBySymbol.withLock { $0.mapValues { Double(max(0, now - $0)) / 1e9 } }
+    }
+
     /// Request errors by gRPC status code (index = code).
     public var requestErrorsByCode: [Int] { errorsByCode.withLock { $0 } }
 

@@ -58,3 +58,33 @@ def test_unknown_path_is_404(gateway):
         raise AssertionError("expected 404")
     except urllib.error.HTTPError as error:
         assert error.code == 404
+
+
+def test_feed_adapter_metrics(tickgate_bin, broker):
+    """`tickgate ingest --metrics-listen`: the adapter's counts, per venue, and
+    per-symbol staleness, while it runs."""
+    import subprocess
+    import time
+    proc = subprocess.Popen(
+        [tickgate_bin, "ingest", "--brokers", broker.bootstrap, "--symbols", "BTC-USD,ETH-USD",
+         "--rate", "200", "--duration", "6", "--metrics-listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        deadline = time.monotonic() + 20
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            m = re.search(r"metrics on (http://\S+/metrics)", line)
+            if m:
+                url = m.group(1)
+        assert url, "ingest never printed its metrics address"
+        time.sleep(2)
+        text = scrape(url)
+        assert value(text, "tickgate_feed_delivered_total", 'venue="synthetic"') > 0
+        assert value(text, "tickgate_feed_delivery_failures_total") == 0
+        staleness = value(text, "tickgate_feed_symbol_staleness_seconds", 'symbol="BTC-USD"')
+        assert 0 <= staleness < 5
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -45,6 +45,9 @@ struct MetricsTests {
         #expect(value(busy, "tickgate_hop_latency_seconds_count", "t1_publish_to_t3_gateway_receive") == 30)
         #expect((value(busy, "tickgate_hop_latency_seconds_count", "t3_receive_to_socket_write") ?? 0) >= 1)
 
+        let staleness = try #require(value(busy, "tickgate_symbol_staleness_seconds", "symbol=\"SOL-USD\""))
+        #expect(staleness >= 0 && staleness < 30, "a symbol nobody subscribed to is still tracked")
+
         // Counters never go down between scrapes.
         let again = harness.gateway.metricsExposition()
         #expect(value(again, "tickgate_deliveries_total") == 20)

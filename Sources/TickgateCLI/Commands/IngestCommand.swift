@@ -1,5 +1,8 @@
 import ArgumentParser
 import Logging
+import NIOCore
+import NIOPosix
+import TickgateMetrics
 import Synchronization
 import TickgateFeeds
 import TickgateKafka
@@ -69,6 +72,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "replay: the venue recorded in each tick (default: binance for Binance files, else replay).")
     var venue: String?
 
+    @Option(help: "Serve GET /metrics (Prometheus text) here, e.g. 127.0.0.1:9465.")
+    var metricsListen: HostPort?
+
     @Flag(name: .shortAndLong, help: "Log debug detail.")
     var verbose = false
 
@@ -122,7 +128,9 @@ struct IngestCommand: AsyncParsableCommand {
             feed.withLock { $0.next(now: now) }
         }
         printError("publishing \(feed.withLock { _ in symbols.count }) symbol(s) at \(rate) ticks/s to \(topic) on \(kafka.brokers)\(count.map { ", \($0) ticks" } ?? "")\(duration.map { ", for \($0) s" } ?? ""); Ctrl-C stops")
+        let metricsChannel = try await startMetrics(adapter: "synthetic", venue: SyntheticFeed.venue, publisher: publisher)
         Termination.onSignal { _ in run.stop() }
+        defer { if let metricsChannel { metricsChannel.close(promise: nil) } }
         do {
             let report = try await runOnDedicatedThread(name: "ingest-wait") { () throws(KafkaError) in try run.finish() }
             printOut("published \(report.published) ticks in \(String(format2: report.elapsedSeconds)) s (\(Int(Double(report.published) / max(report.elapsedSeconds, 0.001))) ticks/s); delivered \(report.delivered), failed \(report.failed)")
@@ -134,6 +142,21 @@ struct IngestCommand: AsyncParsableCommand {
 }
 
 extension IngestCommand {
+    /// Starts /metrics if asked; returns the channel to close at the end.
+    func startMetrics(adapter: String, venue: String, publisher: TickPublisher, feed: FeedStats? = nil, queue: BoundedTickQueue? = nil) async throws -> (any Channel)? {
+        guard let metricsListen else { return nil }
+        let metrics = FeedMetrics(adapter: adapter, venue: venue)
+        do {
+            let channel = try await MetricsServer.bind(host: metricsListen.host, port: metricsListen.port, group: MultiThreadedEventLoopGroup.singleton) {
+                metrics.exposition(publisher: publisher, feed: feed, queue: queue)
+            }
+            printError("metrics on http://\(HostPort(host: metricsListen.host, port: channel.localAddress?.port ?? metricsListen.port))/metrics")
+            return channel
+        } catch {
+            throw failure("cannot serve metrics on \(metricsListen): \(error)")
+        }
+    }
+
     func runVenue<Venue: VenueProtocol>(_ venue: Venue, logger: Logger) async throws {
         let symbols = try SymbolList.parse([self.symbols], option: "--symbols")
         let configuration = try kafka.configuration()
@@ -151,6 +174,7 @@ extension IngestCommand {
         var feedOptions = WebSocketFeed<Venue>.Options(url: url ?? venue.defaultURL, symbols: symbols)
         feedOptions.trustedCAFile = caFile
         let feed = WebSocketFeed(venue: venue, options: feedOptions, queue: queue, logger: logger)
+        let metricsChannel = try await startMetrics(adapter: feed.adapterName, venue: venue.venue, publisher: publisher, feed: feed.stats, queue: queue)
         printError("\(venue.venue): \(symbols.map(\.rawValue).joined(separator: ",")) from \(url ?? venue.defaultURL) to \(topic) on \(kafka.brokers); Ctrl-C stops")
         let task = Task { try await feed.run() }
         Termination.onSignal { _ in task.cancel() }
@@ -171,6 +195,7 @@ extension IngestCommand {
         } catch { flushError = error }
         printOut("\(venue.venue): \(feed.stats.snapshot); published \(published), delivered \(publisher.producer.delivered), failed \(publisher.producer.failed), queue full \(queue.fullEpisodes) time(s)")
         publisher.producer.close()
+        try? await metricsChannel?.close()
         if let outcome { throw failure("\(outcome)") }
         if let error = publishError ?? flushError { throw failure("\(error)") }
     }
@@ -206,6 +231,7 @@ extension IngestCommand {
         } catch {
             throw failure("\(error)")
         }
+        let metricsChannel = try await startMetrics(adapter: "replay", venue: options.venue, publisher: publisher)
         printError("replaying \(path) (\(format.rawValue), speed \(speed)) to \(topic) on \(kafka.brokers); Ctrl-C stops")
         Termination.onSignal { _ in run.stop() }
         do {
@@ -215,6 +241,7 @@ extension IngestCommand {
         } catch {
             throw failure("\(error)")
         }
+        try? await metricsChannel?.close()
         publisher.producer.close()
     }
 }

@@ -34,6 +34,8 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
     }
 
     public let stats = FeedStats()
+    /// The adapter's name in logs and metrics: the venue's.
+    public var adapterName: String { venue.withLock { $0.venue } }
     private let venue: Mutex<Venue>
     private let options: Options
     private let queue: BoundedTickQueue

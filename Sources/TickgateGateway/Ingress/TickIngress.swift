@@ -36,6 +36,7 @@ final class TickIngress: Sendable {
         entries.reserveCapacity(records.count)
         var malformed = 0
         var firstReceive: Int64 = 0
+        var lastTicks: [String: Int64] = [:]
         for record in records {
             let start = buffer.writerIndex
             let stamp = KafkaStamp(
@@ -45,6 +46,7 @@ final class TickIngress: Sendable {
             do {
                 let tick = try TickTranscoder.transcodeTimed(kafkaPayload: record.value, stamp: stamp, into: &buffer)
                 entries.append(.init(symbol: tick.symbol, start: start, length: buffer.writerIndex - start))
+                lastTicks[tick.symbol] = stamp.receiveTimeNanos
                 metrics.recordKafkaHop(nanos: stamp.receiveTimeNanos - tick.publishTimeNanos)
                 metrics.recordGatewayInside(nanos: tick.dispatchTimeNanos - stamp.receiveTimeNanos)
             } catch {
@@ -56,6 +58,7 @@ final class TickIngress: Sendable {
             }
         }
         stats.ticksConsumed.add(entries.count, ordering: .relaxed)
+        stats.recordLastTicks(lastTicks)
         if malformed > 0 { stats.ticksMalformed.add(malformed, ordering: .relaxed) }
         guard !entries.isEmpty else { return }
         let batch = TickFrameBatch(buffer: buffer, entries: entries, firstReceiveNanos: firstReceive)

@@ -2,6 +2,7 @@ import CoreMetrics
 import Prometheus
 import Synchronization
 import TickgateKafka
+import TickgateModel
 
 /// The gateway's Prometheus metrics: one registry per gateway, fed through
 /// swift-metrics types. Counts live in ``GatewayStats`` (atomics) and are
@@ -48,6 +49,9 @@ final class GatewayMetrics: Sendable {
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
         }
+        for (symbol, seconds) in stats.staleness(now: WallClock.nowNanos()) {
+            Gauge(label: "tickgate_symbol_staleness_seconds", dimensions: [("symbol", symbol)], factory: factory).record(seconds)
+        }
         if let reader {
             for (partition, count) in reader.consumedPerPartition.enumerated() {
                 counter("tickgate_ticks_consumed_total", count, [("partition", String(partition))])
@@ -75,3 +79,4 @@ final class GatewayMetrics: Sendable {
         if delta > 0 { counter.increment(by: delta) }
     }
 }
+

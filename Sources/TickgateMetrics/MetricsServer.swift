@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 import NIOPosix
 
@@ -43,8 +43,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
     }
 }
 
-enum MetricsServer {
-    static func bind(host: String, port: Int, group: any EventLoopGroup, render: @escaping @Sendable () -> [UInt8]) async throws -> any Channel {
+/// Serves Prometheus text on its own HTTP/1.1 port (the gateway and the
+/// feed adapters both use it).
+public enum MetricsServer {
+    public static func bind(host: String, port: Int, group: any EventLoopGroup, render: @escaping @Sendable () -> [UInt8]) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
