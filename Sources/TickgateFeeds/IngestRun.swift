@@ -12,6 +12,11 @@ public final class IngestRun: @unchecked Sendable {
         public var ratePerSecond: Double
         public var count: Int?
         public var duration: Duration?
+        /// Every `burstEvery`, `burstSize` extra ticks go out at once, on top
+        /// of the steady rate (a market event; 0 = none).
+        public var burstSize: Int = 0
+        public var burstEvery: Duration = .seconds(1)
+
         public init(ratePerSecond: Double, count: Int? = nil, duration: Duration? = nil) {
             self.ratePerSecond = ratePerSecond
             self.count = count
@@ -71,24 +76,43 @@ public final class IngestRun: @unchecked Sendable {
         let wallStart = WallClock.nowNanos()
         let endNanos = options.duration.map { startNanos + Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
         let interval = 1e9 / max(options.ratePerSecond, 0.001)
+        let burstEvery = max(1_000_000, Int64(options.burstEvery.components.seconds) * 1_000_000_000 + options.burstEvery.components.attoseconds / 1_000_000_000)
+        var nextBurst = startNanos + burstEvery
+        var burstSent = 0
         var sent = 0
         while !stop.isSet {
             if let count = options.count, sent >= count { break }
             let now = monotonicNanos()
             if let endNanos, now >= endNanos { break }
+            // A burst: extra ticks at once, outside the steady schedule.
+            if options.burstSize > 0, now >= nextBurst {
+                nextBurst += burstEvery
+                for _ in 0..<options.burstSize {
+                    if let count = options.count, sent >= count { break }
+                    do {
+                        let wall = WallClock.nowNanos()
+                        try publisher.publish(makeTick(wall, wall))
+                    } catch {
+                        return .failure(error)
+                    }
+                    sent += 1
+                    burstSent += 1
+                }
+            }
             // Everything due by now goes out; then sleep to the next due time.
-            var due = Int(Double(now - startNanos) / interval) + 1
+            var due = Int(Double(now - startNanos) / interval) + 1 + burstSent
             if let count = options.count { due = min(due, count) }
             while sent < due && !stop.isSet {
                 do {
-                    let scheduled = wallStart + Int64(Double(sent) * interval)
+                    let scheduled = wallStart + Int64(Double(sent - burstSent) * interval)
                     try publisher.publish(makeTick(WallClock.nowNanos(), scheduled))
                 } catch {
                     return .failure(error)
                 }
                 sent += 1
             }
-            let next = startNanos + Int64(Double(sent) * interval)
+            var next = startNanos + Int64(Double(sent - burstSent) * interval)
+            if options.burstSize > 0 { next = min(next, nextBurst) }
             sleepUntil(monotonicNanos: min(next, now + 100_000_000))
         }
         return .success(sent)

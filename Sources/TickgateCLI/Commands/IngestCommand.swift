@@ -48,14 +48,20 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Random seed of the synthetic feed.")
     var seed: UInt64 = 42
 
+    @Option(help: "synthetic: extra ticks sent at once every --burst-every seconds (a market event).")
+    var burst: Int = 0
+
+    @Option(help: "synthetic: seconds between bursts.")
+    var burstEvery: Double = 1
+
     @Option(help: "binance/coinbase/kraken: the WebSocket URL (default: the venue's live endpoint).")
     var url: String?
 
     @Option(help: "binance/coinbase/kraken: extra trusted CA certificates (PEM) for wss://, besides the system's.")
     var caFile: String?
 
-    @Option(help: "binance: streams to subscribe, comma-separated: trade, bookTicker.")
-    var binanceStreams: String = "trade"
+    @Option(help: "binance/coinbase/kraken: channels, comma-separated. binance: trade, bookTicker (default trade); coinbase: matches, ticker (default matches); kraken: trade, ticker (default trade).")
+    var channels: String?
 
     @Option(help: "replay: the trade file, or - for standard input.")
     var file: String?
@@ -88,6 +94,7 @@ struct IngestCommand: AsyncParsableCommand {
             return
         }
         guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") }
+        guard burst >= 0, burstEvery > 0 else { throw ValidationError("--burst must be ≥ 0 and --burst-every positive") }
         if let count { guard count > 0 else { throw ValidationError("--count must be positive") } }
         if let duration { guard duration > 0 else { throw ValidationError("--duration must be positive") } }
         _ = try SymbolList.parse([symbols], option: "--symbols")
@@ -98,15 +105,11 @@ struct IngestCommand: AsyncParsableCommand {
         switch feed {
         case .replay: return try await runReplay(logger: logger)
         case .binance:
-            let streams = try binanceStreams.split(separator: ",").map { name -> BinanceProtocol.Stream in
-                guard let stream = BinanceProtocol.Stream(rawValue: String(name)) else {
-                    throw failure("--binance-streams: unknown stream \(name) (trade, bookTicker)")
-                }
-                return stream
-            }
-            return try await runVenue(BinanceProtocol(streams: streams), logger: logger)
-        case .coinbase: return try await runVenue(CoinbaseProtocol(), logger: logger)
-        case .kraken: return try await runVenue(KrakenProtocol(), logger: logger)
+            return try await runVenue(BinanceProtocol(streams: try parseChannels(default: "trade")), logger: logger)
+        case .coinbase:
+            return try await runVenue(CoinbaseProtocol(channels: try parseChannels(default: "matches")), logger: logger)
+        case .kraken:
+            return try await runVenue(KrakenProtocol(channels: try parseChannels(default: "trade")), logger: logger)
         case .synthetic: break
         }
         let symbols = try SymbolList.parse([symbols], option: "--symbols")
@@ -121,9 +124,11 @@ struct IngestCommand: AsyncParsableCommand {
             throw failure("\(error)")
         }
         let feed = Mutex(SyntheticFeed(symbols: symbols, seed: seed))
-        let options = IngestRun.Options(
+        var options = IngestRun.Options(
             ratePerSecond: rate, count: count,
             duration: duration.map { .nanoseconds(Int64($0 * 1e9)) })
+        options.burstSize = burst
+        options.burstEvery = .nanoseconds(Int64(burstEvery * 1e9))
         let run = IngestRun(publisher: publisher, options: options, logger: logger) { now, _ in
             feed.withLock { $0.next(now: now) }
         }
@@ -142,6 +147,15 @@ struct IngestCommand: AsyncParsableCommand {
 }
 
 extension IngestCommand {
+    func parseChannels<Channel: RawRepresentable & CaseIterable>(default fallback: String) throws -> [Channel] where Channel.RawValue == String {
+        try (channels ?? fallback).split(separator: ",").map { name in
+            guard let channel = Channel(rawValue: String(name)) else {
+                throw failure("--channels: unknown channel \(name) for --feed \(feed.rawValue) (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return channel
+        }
+    }
+
     /// Starts /metrics if asked; returns the channel to close at the end.
     func startMetrics(adapter: String, venue: String, publisher: TickPublisher, feed: FeedStats? = nil, queue: BoundedTickQueue? = nil) async throws -> (any Channel)? {
         guard let metricsListen else { return nil }

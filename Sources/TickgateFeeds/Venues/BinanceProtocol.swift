@@ -3,7 +3,7 @@ public import TickgateModel
 /// Binance spot WebSocket streams (`trade`, `bookTicker`), combined-stream
 /// endpoint with a `SUBSCRIBE` request. Prices arrive as decimal strings.
 public struct BinanceProtocol: VenueProtocol {
-    public enum Stream: String, Sendable { case trade, bookTicker }
+    public enum Stream: String, Sendable, CaseIterable { case trade, bookTicker }
 
     public let venue = "binance"
     public let defaultURL = "wss://stream.binance.com:9443"
@@ -60,11 +60,7 @@ public struct BinanceProtocol: VenueProtocol {
                   let ask = event.decimal("a"), let askSize = event.decimal("A") else {
                 return [.malformed(text)]
             }
-            // A quote: one tick per side of the book, side = book side.
-            return [
-                .tick(VenueTick(symbol: symbol, price: bid, size: bidSize, side: .buy, tradeID: "", venueTimeNanos: 0)),
-                .tick(VenueTick(symbol: symbol, price: ask, size: askSize, side: .sell, tradeID: "", venueTimeNanos: 0)),
-            ]
+            return VenueTick.quote(symbol: symbol, bid: bid, bidSize: bidSize, ask: ask, askSize: askSize, time: 0)
         }
         return [.ignored]
     }

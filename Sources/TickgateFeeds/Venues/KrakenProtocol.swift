@@ -1,14 +1,20 @@
 public import TickgateModel
 
-/// Kraken WebSocket v2: `trade` channel, `heartbeat`, `ping`/`pong`.
-/// Prices arrive as full-precision JSON numbers, read exactly from their text.
+/// Kraken WebSocket v2: `trade` and `ticker` channels, `heartbeat`,
+/// `ping`/`pong`. Prices arrive as full-precision JSON numbers, read exactly
+/// from their text. A ticker update becomes two quote ticks.
 public struct KrakenProtocol: VenueProtocol {
+    public enum Channel: String, Sendable, CaseIterable { case trade, ticker }
+
     public let venue = "kraken"
+    public let channels: [Channel]
     public let defaultURL = "wss://ws.kraken.com/v2"
     public let keepAliveMessage: String? = "{\"method\":\"ping\"}"
     private var trades = TradeIDTracker()
 
-    public init() {}
+    public init(channels: [Channel] = [.trade]) {
+        self.channels = channels
+    }
 
     static func venueSymbol(_ symbol: Symbol) -> String { "\(symbol.base)/\(symbol.quote)" }
 
@@ -16,7 +22,11 @@ public struct KrakenProtocol: VenueProtocol {
 
     public func subscribeMessages(symbols: [Symbol]) -> [String] {
         let pairs = symbols.map { "\"\(Self.venueSymbol($0))\"" }.joined(separator: ",")
-        return ["{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[\(pairs)],\"snapshot\":false},\"req_id\":1}"]
+        // One subscribe request per channel, as v2 requires.
+        return channels.enumerated().map { index, channel in
+            let snapshot = channel == .ticker ? "true" : "false"
+            return "{\"method\":\"subscribe\",\"params\":{\"channel\":\"\(channel.rawValue)\",\"symbol\":[\(pairs)],\"snapshot\":\(snapshot)},\"req_id\":\(index + 1)}"
+        }
     }
 
     public mutating func resetSequences() { trades.reset() }
@@ -53,6 +63,20 @@ public struct KrakenProtocol: VenueProtocol {
                 events.append(.tick(VenueTick(
                     symbol: symbol, price: price, size: size, side: side == "buy" ? .buy : .sell,
                     tradeID: String(id), venueTimeNanos: time)))
+            }
+            return events
+        case "ticker":
+            guard let data = message["data"]?.array else { return [.malformed(text)] }
+            var events: [VenueEvent] = []
+            for quote in data {
+                guard let pair = quote["symbol"]?.text, let symbol = try? VenueSymbols.canonical(pair),
+                      let bid = quote.decimal("bid"), let bidSize = quote.decimal("bid_qty"),
+                      let ask = quote.decimal("ask"), let askSize = quote.decimal("ask_qty") else {
+                    events.append(.malformed(text))
+                    continue
+                }
+                let time = quote["timestamp"]?.text.flatMap { TimeParsing.rfc3339(Substring($0)) } ?? 0
+                events += VenueTick.quote(symbol: symbol, bid: bid, bidSize: bidSize, ask: ask, askSize: askSize, time: time)
             }
             return events
         case "status":

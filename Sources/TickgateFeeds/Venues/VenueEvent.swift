@@ -74,3 +74,14 @@ extension JSONValue {
         return try? ExactDecimal(parsing: text)
     }
 }
+
+extension VenueTick {
+    /// A quote as two ticks, one per side of the book (side = book side), as
+    /// Binance's bookTicker, Coinbase's and Kraken's ticker channels give it.
+    static func quote(symbol: Symbol, bid: ExactDecimal, bidSize: ExactDecimal, ask: ExactDecimal, askSize: ExactDecimal, time: Int64) -> [VenueEvent] {
+        [
+            .tick(VenueTick(symbol: symbol, price: bid, size: bidSize, side: .buy, tradeID: "", venueTimeNanos: time)),
+            .tick(VenueTick(symbol: symbol, price: ask, size: askSize, side: .sell, tradeID: "", venueTimeNanos: time)),
+        ]
+    }
+}
