@@ -39,7 +39,7 @@ struct VenueFeedTests {
             [.awaitText(containing: "\"channel\":\"trade\""), .send(ack), .send(#"{"channel":"heartbeat"}"#),
              .send(#"{"channel":"status","type":"update","data":[{"system":"online","version":"2.0.0"}]}"#),
              .send(trade(100, "67000.123456789", "buy")), .send(trade(101, "67000.1", "sell")),
-             .send("{not json"), .send(trade(104, "66999.9", "buy")), .ping, .pause(milliseconds: 50), .close],
+             .send("{not json"), .send(trade(104, "66999.9", "buy")), .ping, .awaitPong, .close],
             // After the reconnect the venue repeats trade 104: it must not be published twice.
             [.awaitText(containing: "\"channel\":\"trade\""), .send(ack), .send(trade(104, "66999.9", "buy")),
              .send(trade(105, "67001", "sell")), .close],
@@ -120,7 +120,7 @@ struct VenueFeedTests {
         let ack = #"{"method":"subscribe","result":{"channel":"trade","symbol":"BTC/USD"},"success":true,"req_id":1}"#
         let trade = #"{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":67000.5,"qty":1.25,"ord_type":"limit","trade_id":7,"timestamp":"2024-05-31T16:08:37.1Z"}]}"#
         let server = try await ScriptedWebSocketServer.start(
-            scripts: [[.awaitText(containing: "subscribe"), .send(ack), .send(trade), .ping, .pause(milliseconds: 30), .close]],
+            scripts: [[.awaitText(containing: "subscribe"), .send(ack), .send(trade), .ping, .awaitPong, .close]],
             tls: serverTLS)
         let queue = BoundedTickQueue(capacity: 100, logger: .quiet)
         var options = WebSocketFeed<KrakenProtocol>.Options(url: "wss://localhost:\(server.port)/v2", symbols: [Symbol("BTC-USD")])

@@ -15,6 +15,8 @@ public final class ScriptedWebSocketServer: Sendable {
         case send(String)
         /// A WebSocket ping frame; the client's pong is counted.
         case ping
+        /// Waits (up to 10 s) until this connection received a pong.
+        case awaitPong
         case pause(milliseconds: Int)
         /// Sends a close frame and drops the connection.
         case close
@@ -102,11 +104,16 @@ public final class ScriptedWebSocketServer: Sendable {
                             let text = String(buffer: frame.unmaskedData)
                             mine.texts.withLock { $0.append(text) }
                             self.log.withLock { $0.texts.append(text) }
-                        case .pong: self.log.withLock { $0.pongs += 1 }
-                        case .connectionClose: return
+                        case .pong:
+                            mine.pongs.withLock { $0 += 1 }
+                            self.log.withLock { $0.pongs += 1 }
+                        case .connectionClose:
+                            mine.clientClosed.withLock { $0 = true }
+                            return
                         default: break
                         }
                     }
+                    mine.clientClosed.withLock { $0 = true }
                 }
                 var closed = false
                 for step in script {
@@ -120,6 +127,11 @@ public final class ScriptedWebSocketServer: Sendable {
                         try await outbound.write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
                     case .ping:
                         try await outbound.write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "hi")))
+                    case .awaitPong:
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while mine.pongs.withLock({ $0 }) == 0, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
                     case .pause(let ms):
                         try await Task.sleep(for: .milliseconds(ms))
                     case .close:
@@ -129,7 +141,12 @@ public final class ScriptedWebSocketServer: Sendable {
                     if closed { break }
                 }
                 if closed {
-                    try await Task.sleep(for: .milliseconds(50))
+                    // Let the client read everything and close its side first:
+                    // dropping the socket with frames unread could reset them away.
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while !mine.clientClosed.withLock({ $0 }), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
                     group.cancelAll()
                 } else {
                     try await group.next()
@@ -147,4 +164,6 @@ public final class ScriptedWebSocketServer: Sendable {
 /// Texts one connection received.
 private final class ConnectionTexts: Sendable {
     let texts = Mutex<[String]>([])
+    let pongs = Mutex(0)
+    let clientClosed = Mutex(false)
 }
