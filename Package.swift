@@ -48,7 +48,13 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     // GET /metrics over HTTP/1.1 (Prometheus text format).
-    .target(name: "TickgateMetrics", dependencies: [nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio")]),
+    .target(
+        name: "TickgateMetrics",
+        dependencies: [
+            nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
     // TLS through OpenSSL: a NIO handler over memory BIOs.
     .target(name: "TickgateTLS", dependencies: ["COpenSSL", nioCore]),
     // Feed adapters that publish ticks into Kafka.

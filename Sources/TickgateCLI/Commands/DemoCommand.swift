@@ -65,14 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
             broker.close()
             throw failure("\(error)\(listen.port != 0 ? " (another program on that port? try --listen 127.0.0.1:0)" : "")")
         }
-        let publisher: TickPublisher
-        do {
-            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
-                try TickPublisher(configuration: kafka, topic: topic, logger: logger)
-            }
-        } catch {
-            throw failure("\(error)")
-        }
+        let publisher = try await connectTickPublisher(kafka, topic: topic, logger: logger)
         let feed = Mutex(SyntheticFeed(symbols: symbols, seed: seed))
         let run = IngestRun(
             publisher: publisher,

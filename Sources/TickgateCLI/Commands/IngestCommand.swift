@@ -113,16 +113,8 @@ struct IngestCommand: AsyncParsableCommand {
         case .synthetic: break
         }
         let symbols = try SymbolList.parse([symbols], option: "--symbols")
-        let configuration = try kafka.configuration()
         let topic = kafka.topic
-        let publisher: TickPublisher
-        do {
-            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
-                try TickPublisher(configuration: configuration, topic: topic, logger: logger)
-            }
-        } catch {
-            throw failure("\(error)")
-        }
+        let publisher = try await kafka.connectPublisher(logger: logger)
         let feed = Mutex(SyntheticFeed(symbols: symbols, seed: seed))
         var options = IngestRun.Options(
             ratePerSecond: rate, count: count,
@@ -173,16 +165,8 @@ extension IngestCommand {
 
     func runVenue<Venue: VenueProtocol>(_ venue: Venue, logger: Logger) async throws {
         let symbols = try SymbolList.parse([self.symbols], option: "--symbols")
-        let configuration = try kafka.configuration()
         let topic = kafka.topic
-        let publisher: TickPublisher
-        do {
-            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
-                try TickPublisher(configuration: configuration, topic: topic, logger: logger)
-            }
-        } catch {
-            throw failure("\(error)")
-        }
+        let publisher = try await kafka.connectPublisher(logger: logger)
         let queue = BoundedTickQueue(capacity: 100_000, logger: logger)
         let drain = QueuePublisher(queue: queue, publisher: publisher, logger: logger)
         var feedOptions = WebSocketFeed<Venue>.Options(url: url ?? venue.defaultURL, symbols: symbols)
@@ -226,16 +210,8 @@ extension IngestCommand {
         if format == .binance && defaultSymbol == nil {
             throw failure("a Binance trade file does not name its symbol: give --symbol (e.g. BTCUSDT or BTC-USDT)")
         }
-        let configuration = try kafka.configuration()
         let topic = kafka.topic
-        let publisher: TickPublisher
-        do {
-            publisher = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
-                try TickPublisher(configuration: configuration, topic: topic, logger: logger)
-            }
-        } catch {
-            throw failure("\(error)")
-        }
+        let publisher = try await kafka.connectPublisher(logger: logger)
         let options = ReplayRun.Options(
             source: path == "-" ? .standardInput : .file(path), format: format, symbol: defaultSymbol,
             venue: venue ?? (format == .binance ? "binance" : "replay"), speed: speed == "max" ? nil : Double(speed))

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Prometheus
+import TickgateMetrics
 import Synchronization
 import TickgateKafka
 import TickgateModel
@@ -10,21 +10,17 @@ import TickgateModel
 /// per tick (Kafka hop, inside the gateway) or per loop turn (to the write),
 /// never per delivery.
 final class GatewayMetrics: Sendable {
-    private let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
+    private let export = PrometheusExport(durationBuckets: [
+        .microseconds(10), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+    ])
     private let kafkaHop: CoreMetrics.Timer
     private let gatewayInside: CoreMetrics.Timer
     private let gatewayToWrite: CoreMetrics.Timer
-    private let exported = Mutex<[String: Int]>([:])
 
     init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(10), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
-            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-            .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
-        ]
-        self.factory = factory
+        let factory = export.factory
         kafkaHop = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t1_publish_to_t3_gateway_receive")], factory: factory)
         gatewayInside = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t3_receive_to_t4_dispatch")], factory: factory)
         gatewayToWrite = Timer(label: "tickgate_hop_latency_seconds", dimensions: [("hop", "t3_receive_to_socket_write")], factory: factory)
@@ -50,7 +46,7 @@ final class GatewayMetrics: Sendable {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
         }
         for (symbol, seconds) in stats.staleness(now: WallClock.nowNanos()) {
-            Gauge(label: "tickgate_symbol_staleness_seconds", dimensions: [("symbol", symbol)], factory: factory).record(seconds)
+            export.gauge("tickgate_symbol_staleness_seconds", seconds, [("symbol", symbol)])
         }
         if let reader {
             for (partition, count) in reader.consumedPerPartition.enumerated() {
@@ -60,23 +56,15 @@ final class GatewayMetrics: Sendable {
                 gauge("tickgate_consumer_lag", Int(lag), [("partition", String(partition))])
             }
         }
-        return registry.emitToBuffer()
+        return export.emit()
     }
 
     private func gauge(_ name: String, _ value: Int, _ labels: [(String, String)] = []) {
-        Gauge(label: name, dimensions: labels, factory: factory).record(value)
+        export.gauge(name, Double(value), labels)
     }
 
-    /// Prometheus counters only go up: add what grew since the last scrape.
     private func counter(_ name: String, _ total: Int, _ labels: [(String, String)] = []) {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        let delta = exported.withLock { exported -> Int in
-            let delta = total - exported[key, default: 0]
-            if delta > 0 { exported[key] = total }
-            return delta
-        }
-        let counter = Counter(label: name, dimensions: labels, factory: factory)
-        if delta > 0 { counter.increment(by: delta) }
+        export.counter(name, total: total, labels)
     }
 }
 
