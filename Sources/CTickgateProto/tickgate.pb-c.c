@@ -457,6 +457,51 @@ void   tickgate__v1__pong__free_unpacked
   assert(message->base.descriptor == &tickgate__v1__pong__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   tickgate__v1__symbol_status__init
+                     (Tickgate__V1__SymbolStatus         *message)
+{
+  static const Tickgate__V1__SymbolStatus init_value = TICKGATE__V1__SYMBOL_STATUS__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__symbol_status__get_packed_size
+                     (const Tickgate__V1__SymbolStatus *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__symbol_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__symbol_status__pack
+                     (const Tickgate__V1__SymbolStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__symbol_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__symbol_status__pack_to_buffer
+                     (const Tickgate__V1__SymbolStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__symbol_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__SymbolStatus *
+       tickgate__v1__symbol_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__SymbolStatus *)
+     protobuf_c_message_unpack (&tickgate__v1__symbol_status__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__symbol_status__free_unpacked
+                     (Tickgate__V1__SymbolStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__symbol_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   tickgate__v1__server_message__init
                      (Tickgate__V1__ServerMessage         *message)
 {
@@ -1252,7 +1297,71 @@ const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor =
   (ProtobufCMessageInit) tickgate__v1__pong__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[5] =
+static const ProtobufCFieldDescriptor tickgate__v1__symbol_status__field_descriptors[3] =
+{
+  {
+    "symbol",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SymbolStatus, symbol),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stale",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SymbolStatus, stale),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_tick_time_ns",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SymbolStatus, last_tick_time_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__symbol_status__field_indices_by_name[] = {
+  2,   /* field[2] = last_tick_time_ns */
+  1,   /* field[1] = stale */
+  0,   /* field[0] = symbol */
+};
+static const ProtobufCIntRange tickgate__v1__symbol_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.SymbolStatus",
+  "SymbolStatus",
+  "Tickgate__V1__SymbolStatus",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__SymbolStatus),
+  3,
+  tickgate__v1__symbol_status__field_descriptors,
+  tickgate__v1__symbol_status__field_indices_by_name,
+  1,  tickgate__v1__symbol_status__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__symbol_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[6] =
 {
   {
     "tick",
@@ -1314,18 +1423,31 @@ static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descri
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "symbol_status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__ServerMessage, kind_case),
+    offsetof(Tickgate__V1__ServerMessage, symbol_status),
+    &tickgate__v1__symbol_status__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__server_message__field_indices_by_name[] = {
   2,   /* field[2] = ack */
   1,   /* field[1] = batch */
   3,   /* field[3] = error */
   4,   /* field[4] = pong */
+  5,   /* field[5] = symbol_status */
   0,   /* field[0] = tick */
 };
 static const ProtobufCIntRange tickgate__v1__server_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
 {
@@ -1335,7 +1457,7 @@ const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
   "Tickgate__V1__ServerMessage",
   "tickgate.v1",
   sizeof(Tickgate__V1__ServerMessage),
-  5,
+  6,
   tickgate__v1__server_message__field_descriptors,
   tickgate__v1__server_message__field_indices_by_name,
   1,  tickgate__v1__server_message__number_ranges,

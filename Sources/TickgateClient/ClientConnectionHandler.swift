@@ -75,7 +75,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: operations (on the event loop)
 
-    func openStream(ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation) throws(TickgateClientError) -> Int32 {
+    func openStream(
+        ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation, statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+    ) throws(TickgateClientError) -> Int32 {
         guard !closed else { throw .connectionClosed }
         let outbound = HTTP2OutboundStream()
         let headers = [
@@ -89,7 +91,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             HTTP2Header("user-agent", "tickgate-swift/0.1"),
         ]
         guard let streamID = session.submitRequest(headers: headers, body: outbound) else { throw .tooManyStreams }
-        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks)
+        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses)
         flush()
         return streamID
     }

@@ -7,16 +7,21 @@ final class ClientStreamState {
     let outbound: HTTP2OutboundStream
     var deframer: GRPCMessageDeframer
     let ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation
+    let statuses: AsyncStream<SymbolStatusUpdate>.Continuation
     var nextRequestID: UInt64 = 1
     var pendingRequests: [UInt64: (errors: [SubscriptionResult.RefusedSymbols], continuation: CheckedContinuation<SubscriptionResult, any Error>)] = [:]
     var pendingPings: [UInt64: (sent: Int64, continuation: CheckedContinuation<PingResult, any Error>)] = [:]
     var sawResponseHeaders = false
     var finished = false
 
-    init(outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation) {
+    init(
+        outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation,
+        statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+    ) {
         self.outbound = outbound
         self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
         self.ticks = ticks
+        self.statuses = statuses
     }
 
     func handle(_ message: ServerMessage, receivedAt: Int64) {
@@ -32,6 +37,8 @@ final class ClientStreamState {
             if let pending = pendingRequests.removeValue(forKey: requestID) {
                 pending.continuation.resume(returning: SubscriptionResult(accepted: symbols, refused: pending.errors))
             }
+        case .symbolStatus(let symbol, let stale, let lastTick):
+            statuses.yield(SymbolStatusUpdate(symbol: symbol, stale: stale, lastTickTimeNanos: lastTick))
         case .pong(let nonce, _, let serverTime):
             if let pending = pendingPings.removeValue(forKey: nonce) {
                 pending.continuation.resume(returning: PingResult(
@@ -50,6 +57,7 @@ final class ClientStreamState {
         for (_, pending) in pendingPings { pending.continuation.resume(throwing: failure) }
         pendingRequests.removeAll()
         pendingPings.removeAll()
+        statuses.finish()
         if let error {
             ticks.finish(throwing: error)
         } else {

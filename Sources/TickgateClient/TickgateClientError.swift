@@ -48,6 +48,14 @@ public struct SubscriptionResult: Sendable, Equatable {
     }
 }
 
+/// A subscribed symbol went stale (no tick for the gateway's limit) or came back.
+public struct SymbolStatusUpdate: Sendable, Equatable {
+    public var symbol: String
+    public var stale: Bool
+    /// When the gateway last read a tick of it (t3).
+    public var lastTickTimeNanos: Int64
+}
+
 /// A tick with the time this client received it (t5).
 public struct TickDelivery: Sendable {
     public var tick: Tick

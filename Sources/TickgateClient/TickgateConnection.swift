@@ -46,11 +46,12 @@ public final class TickgateConnection: Sendable {
     /// Opens a `PriceStream/Stream` call.
     public func openStream() async throws -> TickStream {
         let (ticks, continuation) = AsyncThrowingStream<TickDelivery, any Error>.makeStream()
+        let (statuses, statusContinuation) = AsyncStream<SymbolStatusUpdate>.makeStream()
         let handler = self.handler
         let streamID = try await channel.eventLoop.submit {
-            try handler.value.openStream(ticks: continuation)
+            try handler.value.openStream(ticks: continuation, statuses: statusContinuation)
         }.get()
-        return TickStream(streamID: streamID, handler: handler, eventLoop: channel.eventLoop, ticks: ticks)
+        return TickStream(streamID: streamID, handler: handler, eventLoop: channel.eventLoop, ticks: ticks, statuses: statuses)
     }
 
     /// Sends GOAWAY and closes the socket; open streams end.
@@ -82,12 +83,18 @@ public final class TickStream: Sendable {
     private let handler: NIOLoopBound<ClientConnectionHandler>
     private let eventLoop: any EventLoop
     public let ticks: AsyncThrowingStream<TickDelivery, any Error>
+    /// Symbols going stale (no tick for the gateway's limit) and coming back.
+    public let statuses: AsyncStream<SymbolStatusUpdate>
 
-    init(streamID: Int32, handler: NIOLoopBound<ClientConnectionHandler>, eventLoop: any EventLoop, ticks: AsyncThrowingStream<TickDelivery, any Error>) {
+    init(
+        streamID: Int32, handler: NIOLoopBound<ClientConnectionHandler>, eventLoop: any EventLoop,
+        ticks: AsyncThrowingStream<TickDelivery, any Error>, statuses: AsyncStream<SymbolStatusUpdate>
+    ) {
         self.streamID = streamID
         self.handler = handler
         self.eventLoop = eventLoop
         self.ticks = ticks
+        self.statuses = statuses
     }
 
     /// Subscribes; returns once the gateway acknowledged, with the symbols

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import TickgateHTTP2
 import TickgateMetrics
+import TickgateModel
 import TickgateKafka
 
 /// The gateway: reads every partition of the ticks topic and streams ticks
@@ -77,6 +78,14 @@ public final class Gateway: Sendable {
                     eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
+            if let staleAfter = configuration.staleAfter {
+                let limit = Int64(staleAfter.components.seconds) * 1_000_000_000 + staleAfter.components.attoseconds / 1_000_000_000
+                try await eventLoop.submit { fanout.value.staleAfterNanos = limit }.get()
+                let period: TimeAmount = limit < 2_000_000_000 ? .milliseconds(max(50, limit / 4_000_000)) : .seconds(1)
+                eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+                    fanout.value.checkStaleness(now: WallClock.nowNanos())
+                }
+            }
             loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox()))
         }
         let fanoutByLoop = fanouts

@@ -22,6 +22,9 @@ public struct GatewayConfiguration: Sendable {
     /// Port 0 picks a free port.
     public var metricsHost: String? = nil
     public var metricsPort: Int = 9464
+    /// A subscribed symbol with no tick for this long is reported stale to
+    /// its subscribers (`SymbolStatus`); nil: never.
+    public var staleAfter: Duration? = .seconds(60)
     /// Accept `Publish` calls (feed adapters without a Kafka client).
     public var enablePublish: Bool = true
     /// The symbols this gateway serves, or nil for any well-formed symbol.

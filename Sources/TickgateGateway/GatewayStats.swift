@@ -28,6 +28,9 @@ public final class GatewayStats: Sendable {
         lastTickBySymbol.withLock { $0.merge(times) { max($0, $1) } }
     }
 
+    /// When each symbol's last tick reached the gateway (t3).
+    func lastTickTimes() -> [String: Int64] { lastTickBySymbol.withLock { $0 } }
+
     /// Seconds since each symbol's last tick reached the gateway (t3).
     public func staleness(now: Int64) -> [String: Double] {
         lastTickBySymbol.withLock { $0.mapValues { Double(max(0, now - $0)) / 1e9 } }

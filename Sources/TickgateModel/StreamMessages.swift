@@ -12,6 +12,8 @@ public enum ServerMessage: Hashable, Sendable {
     case ack(requestID: UInt64, symbols: [String])
     case error(RequestError)
     case pong(nonce: UInt64, clientTimeNanos: Int64, serverTimeNanos: Int64)
+    /// A subscribed symbol went stale (no tick for a while) or came back.
+    case symbolStatus(symbol: String, stale: Bool, lastTickTimeNanos: Int64)
 }
 
 /// Symbols of one subscribe or unsubscribe request that were refused.

@@ -103,6 +103,14 @@ extension WireCodec {
                 p.server_time_ns = serverTime
                 c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_PONG
                 c.pong = arena.make(p)
+            case .symbolStatus(let symbol, let stale, let lastTick):
+                var status = Tickgate__V1__SymbolStatus()
+                tickgate__v1__symbol_status__init(&status)
+                status.symbol = arena.string(symbol)
+                status.stale = stale ? 1 : 0
+                status.last_tick_time_ns = lastTick
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS
+                c.symbol_status = arena.make(status)
             }
             let size = tickgate__v1__server_message__get_packed_size(&c)
             buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&c, $0) }
@@ -131,6 +139,9 @@ extension WireCodec {
         case TICKGATE__V1__SERVER_MESSAGE__KIND_PONG:
             let p = c.pong.pointee
             return .pong(nonce: p.nonce, clientTimeNanos: p.client_time_ns, serverTimeNanos: p.server_time_ns)
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS:
+            let status = c.symbol_status.pointee
+            return .symbolStatus(symbol: stringFromC(status.symbol), stale: status.stale != 0, lastTickTimeNanos: status.last_tick_time_ns)
         default:
             throw WireError(messageType: "ServerMessage", byteCount: bytes.count)
         }

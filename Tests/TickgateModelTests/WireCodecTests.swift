@@ -54,6 +54,8 @@ import TickgateModel
             .ack(requestID: 5, symbols: []),
             .error(RequestError(requestID: 6, code: 5, message: "unknown symbol(s) ✓", symbols: ["FOO-BAR"])),
             .pong(nonce: 1, clientTimeNanos: 2, serverTimeNanos: 3),
+            .symbolStatus(symbol: "BTC-USD", stale: true, lastTickTimeNanos: 1_795_000_000_000_000_000),
+            .symbolStatus(symbol: "ETH-USD", stale: false, lastTickTimeNanos: 0),
         ]
         for message in messages {
             var buffer = ByteBuffer()

@@ -25,6 +25,7 @@ typedef struct Tickgate__V1__ClientMessage Tickgate__V1__ClientMessage;
 typedef struct Tickgate__V1__Ack Tickgate__V1__Ack;
 typedef struct Tickgate__V1__Error Tickgate__V1__Error;
 typedef struct Tickgate__V1__Pong Tickgate__V1__Pong;
+typedef struct Tickgate__V1__SymbolStatus Tickgate__V1__SymbolStatus;
 typedef struct Tickgate__V1__ServerMessage Tickgate__V1__ServerMessage;
 typedef struct Tickgate__V1__PublishSummary Tickgate__V1__PublishSummary;
 
@@ -231,13 +232,33 @@ struct  Tickgate__V1__Pong
     , 0, 0, 0 }
 
 
+/*
+ * A subscribed symbol went quiet (no tick for the gateway's --stale-after)
+ * or came back: sent to its subscribers when that changes.
+ */
+struct  Tickgate__V1__SymbolStatus
+{
+  ProtobufCMessage base;
+  char *symbol;
+  protobuf_c_boolean stale;
+  /*
+   * when the gateway last read a tick of it (t3)
+   */
+  int64_t last_tick_time_ns;
+};
+#define TICKGATE__V1__SYMBOL_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__symbol_status__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
 typedef enum {
   TICKGATE__V1__SERVER_MESSAGE__KIND__NOT_SET = 0,
   TICKGATE__V1__SERVER_MESSAGE__KIND_TICK = 1,
   TICKGATE__V1__SERVER_MESSAGE__KIND_BATCH = 2,
   TICKGATE__V1__SERVER_MESSAGE__KIND_ACK = 3,
   TICKGATE__V1__SERVER_MESSAGE__KIND_ERROR = 4,
-  TICKGATE__V1__SERVER_MESSAGE__KIND_PONG = 5
+  TICKGATE__V1__SERVER_MESSAGE__KIND_PONG = 5,
+  TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TICKGATE__V1__SERVER_MESSAGE__KIND__CASE)
 } Tickgate__V1__ServerMessage__KindCase;
 
@@ -251,6 +272,7 @@ struct  Tickgate__V1__ServerMessage
     Tickgate__V1__Ack *ack;
     Tickgate__V1__Error *error;
     Tickgate__V1__Pong *pong;
+    Tickgate__V1__SymbolStatus *symbol_status;
   };
 };
 #define TICKGATE__V1__SERVER_MESSAGE__INIT \
@@ -470,6 +492,25 @@ Tickgate__V1__Pong *
 void   tickgate__v1__pong__free_unpacked
                      (Tickgate__V1__Pong *message,
                       ProtobufCAllocator *allocator);
+/* Tickgate__V1__SymbolStatus methods */
+void   tickgate__v1__symbol_status__init
+                     (Tickgate__V1__SymbolStatus         *message);
+size_t tickgate__v1__symbol_status__get_packed_size
+                     (const Tickgate__V1__SymbolStatus   *message);
+size_t tickgate__v1__symbol_status__pack
+                     (const Tickgate__V1__SymbolStatus   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__symbol_status__pack_to_buffer
+                     (const Tickgate__V1__SymbolStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__SymbolStatus *
+       tickgate__v1__symbol_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__symbol_status__free_unpacked
+                     (Tickgate__V1__SymbolStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Tickgate__V1__ServerMessage methods */
 void   tickgate__v1__server_message__init
                      (Tickgate__V1__ServerMessage         *message);
@@ -540,6 +581,9 @@ typedef void (*Tickgate__V1__Error_Closure)
 typedef void (*Tickgate__V1__Pong_Closure)
                  (const Tickgate__V1__Pong *message,
                   void *closure_data);
+typedef void (*Tickgate__V1__SymbolStatus_Closure)
+                 (const Tickgate__V1__SymbolStatus *message,
+                  void *closure_data);
 typedef void (*Tickgate__V1__ServerMessage_Closure)
                  (const Tickgate__V1__ServerMessage *message,
                   void *closure_data);
@@ -593,6 +637,7 @@ extern const ProtobufCMessageDescriptor tickgate__v1__client_message__descriptor
 extern const ProtobufCMessageDescriptor tickgate__v1__ack__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__error__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__publish_summary__descriptor;
 extern const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor;

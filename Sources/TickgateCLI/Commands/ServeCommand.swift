@@ -16,6 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where GET /metrics (Prometheus text format) is served.")
     var metricsListen: HostPort = HostPort(host: "127.0.0.1", port: 9464)
 
+    @Option(help: "Report a subscribed symbol stale to its subscribers after this many seconds without a tick (0: never).")
+    var staleAfter: Double = 60
+
     @Flag(help: "Do not serve /metrics.")
     var noMetrics = false
 
@@ -61,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.metricsHost = noMetrics ? nil : metricsListen.host
         configuration.metricsPort = metricsListen.port
         configuration.enablePublish = !noPublish
+        configuration.staleAfter = staleAfter > 0 ? .nanoseconds(Int64(staleAfter * 1e9)) : nil
         if let symbols {
             configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
         }

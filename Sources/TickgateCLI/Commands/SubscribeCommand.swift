@@ -54,6 +54,14 @@ struct SubscribeCommand: AsyncParsableCommand {
         }
         printError("subscribed to \(result.accepted.joined(separator: " ")) on \(to); Ctrl-C stops")
         Termination.onSignal { _ in stream.cancel() }
+        let statusPrinter = Task {
+            for await status in stream.statuses {
+                printError(status.stale
+                    ? "\(status.symbol) is stale: no tick since \(TickFormatter.utcTimestamp(nanos: status.lastTickTimeNanos))"
+                    : "\(status.symbol) is live again")
+            }
+        }
+        defer { statusPrinter.cancel() }
         var received = 0
         do {
             for try await delivery in stream.ticks {

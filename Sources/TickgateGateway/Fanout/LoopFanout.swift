@@ -13,6 +13,9 @@ final class LoopFanout {
     let metrics: GatewayMetrics?
     /// nil when publishing through the gateway is off.
     let publish: PublishCoordinator?
+    /// Subscribed symbols reported stale, with their last tick time (t3).
+    private(set) var staleSymbols: [String: Int64] = [:]
+    var staleAfterNanos: Int64? = nil
     var table = SubscriptionTable<GatewayStream>()
     private var dirtyConnections: [GatewayConnectionHandler] = []
 
@@ -31,6 +34,12 @@ final class LoopFanout {
             batch.buffer.withUnsafeReadableBytes { raw in
                 for entry in batch.entries {
                     guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
+                    if !staleSymbols.isEmpty, staleSymbols.removeValue(forKey: entry.symbol) != nil {
+                        // Back to life: say so before its first tick.
+                        subscribers.forEach {
+                            $0.sendStatus(symbol: entry.symbol, stale: false, lastTickTimeNanos: batch.firstReceiveNanos)
+                        }
+                    }
                     let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
                     subscribers.forEach { $0.enqueueTick(bytes) }
                     deliveries &+= subscribers.count
@@ -44,6 +53,19 @@ final class LoopFanout {
                 metrics.recordGatewayToWrite(nanos: WallClock.nowNanos() - first)
             }
         }
+    }
+
+    /// Once a second: subscribed symbols whose last tick is older than
+    /// `staleAfterNanos` are reported stale to their subscribers, once.
+    func checkStaleness(now: Int64) {
+        guard let limit = staleAfterNanos else { return }
+        let lastTicks = stats.lastTickTimes()
+        table.forEachSymbol { symbol, subscribers in
+            guard staleSymbols[symbol] == nil, let last = lastTicks[symbol], now - last > limit else { return }
+            staleSymbols[symbol] = last
+            subscribers.forEach { $0.sendStatus(symbol: symbol, stale: true, lastTickTimeNanos: last) }
+        }
+        flushDirtyConnections()
     }
 
     private var flushScheduled = false

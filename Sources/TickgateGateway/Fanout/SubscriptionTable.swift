@@ -66,4 +66,9 @@ struct SubscriptionTable<Subscriber: AnyObject> {
     }
 
     var symbolCount: Int { bySymbol.count }
+
+    /// Every symbol with at least one subscriber.
+    func forEachSymbol(_ body: (String, Subscribers) -> Void) {
+        for (symbol, subscribers) in bySymbol { body(symbol, subscribers) }
+    }
 }

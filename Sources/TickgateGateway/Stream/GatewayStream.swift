@@ -138,6 +138,11 @@ final class GatewayStream {
             }
             if added > 0 { connection.fanout.stats.subscriptions.add(added, ordering: .relaxed) }
             reply(decision, requestID: requestID)
+            for symbol in decision.accepted {
+                if let last = connection.fanout.staleSymbols[symbol] {
+                    sendStatus(symbol: symbol, stale: true, lastTickTimeNanos: last)
+                }
+            }
         case .unsubscribe(let requestID, let requested):
             let decision = SubscriptionDecision.unsubscribe(requestID: requestID, symbols: requested)
             var removed = 0
@@ -220,6 +225,11 @@ final class GatewayStream {
             send(.error(refused))
         }
         send(.ack(requestID: requestID, symbols: decision.accepted))
+    }
+
+    /// A `SymbolStatus` for one symbol this stream holds.
+    func sendStatus(symbol: String, stale: Bool, lastTickTimeNanos: Int64) {
+        send(.symbolStatus(symbol: symbol, stale: stale, lastTickTimeNanos: lastTickTimeNanos))
     }
 
     private func send(_ message: ServerMessage) {
