@@ -1,5 +1,6 @@
 public import TickgateKafka
 import NIOCore
+import TickgateHTTP2
 
 /// Everything `tickgate serve` can be told.
 public struct GatewayConfiguration: Sendable {
@@ -11,7 +12,7 @@ public struct GatewayConfiguration: Sendable {
     /// Event loops serving connections. The Kafka reader has its own thread.
     public var eventLoopThreads: Int = max(1, System.coreCount - 1)
     /// Largest request message accepted (gRPC's default: 4 MiB).
-    public var maxMessageSize: Int = 4 * 1024 * 1024
+    public var maxMessageSize: Int = GRPCProtocol.defaultMaxMessageSize
     public var maxSubscriptionsPerStream: Int = 1000
     public var maxConcurrentStreamsPerConnection: Int = 1000
     /// Bytes that may wait for one stream's flow-control window before the
@@ -33,4 +34,7 @@ public struct GatewayConfiguration: Sendable {
     public init(kafka: KafkaConfiguration) {
         self.kafka = kafka
     }
+
+    /// Every default, for front ends (the CLI) to show and fall back on.
+    public static let defaults = GatewayConfiguration(kafka: KafkaConfiguration(brokers: ""))
 }

@@ -9,16 +9,14 @@ public final class DedicatedThread: @unchecked Sendable {
     private var joined = false
 
     private final class Body {
-        let name: String
         let run: @Sendable () -> Void
-        init(name: String, run: @escaping @Sendable () -> Void) {
-            self.name = name
-            self.run = run
-        }
+        init(run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
+    /// `name` says what the thread is for at the call site; Glibc does not
+    /// expose `pthread_setname_np` to Swift, so the OS thread is not named.
     public init(name: String, _ run: @escaping @Sendable () -> Void) {
-        let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
+        let body = Unmanaged.passRetained(Body(run: run)).toOpaque()
         let result = pthread_create(&thread, nil, { argument in
             let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
             body.run()

@@ -53,7 +53,7 @@ import TickgateHTTP2
         var machine = ServerStreamStateMachine()
         #expect(machine.receivedHeaders(RequestHeadValidatorTests.request(), endStream: false) == .sendResponseHeaders)
         #expect(machine.acceptsMessages)
-        #expect(machine.receivedEndStream(subscriptionCount: 2) == .none)
+        #expect(machine.receivedEndStream(workRemaining: true) == .none)
         #expect(!machine.acceptsMessages && machine.isLive)
         #expect(machine.subscriptionsChanged(count: 1) == .none)
         #expect(machine.subscriptionsChanged(count: 0) == .finish(.ok))
@@ -65,7 +65,7 @@ import TickgateHTTP2
     @Test func halfCloseWithNothingSubscribedEndsOK() {
         var machine = ServerStreamStateMachine()
         _ = machine.receivedHeaders(RequestHeadValidatorTests.request(), endStream: false)
-        #expect(machine.receivedEndStream(subscriptionCount: 0) == .finish(.ok))
+        #expect(machine.receivedEndStream(workRemaining: false) == .finish(.ok))
     }
 
     @Test func failureEndsALiveStreamOnce() {

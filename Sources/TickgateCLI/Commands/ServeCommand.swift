@@ -29,16 +29,16 @@ struct ServeCommand: AsyncParsableCommand {
     var symbols: String?
 
     @Option(help: "Event-loop threads for client connections.")
-    var threads: Int = max(1, System.coreCount - 1)
+    var threads: Int = GatewayConfiguration.defaults.eventLoopThreads
 
     @Option(help: "Largest request message accepted, in bytes.")
-    var maxMessageSize: Int = 4 * 1024 * 1024
+    var maxMessageSize: Int = GatewayConfiguration.defaults.maxMessageSize
 
     @Option(help: "Bytes that may wait for one slow stream before it is reset.")
-    var maxPendingBytes: Int = 1 << 20
+    var maxPendingBytes: Int = GatewayConfiguration.defaults.maxPendingBytesPerStream
 
     @Option(help: "Most symbols one stream may subscribe to.")
-    var maxSubscriptions: Int = 1000
+    var maxSubscriptions: Int = GatewayConfiguration.defaults.maxSubscriptionsPerStream
 
     @Flag(name: .shortAndLong, help: "Log debug detail.")
     var verbose = false
@@ -85,4 +85,3 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-import NIOCore

@@ -35,7 +35,7 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
 
     public let stats = FeedStats()
     /// The adapter's name in logs and metrics: the venue's.
-    public var adapterName: String { venue.withLock { $0.venue } }
+    public let adapterName: String
     private let venue: Mutex<Venue>
     private let options: Options
     private let queue: BoundedTickQueue
@@ -49,6 +49,7 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
 
     public init(venue: Venue, options: Options, queue: BoundedTickQueue, logger: Logger) {
         self.venue = Mutex(venue)
+        self.adapterName = venue.venue
         self.options = options
         self.queue = queue
         self.logger = logger
@@ -62,7 +63,7 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
         var connections = 0
         while !Task.isCancelled {
             connections += 1
-            let venueName = venue.withLock { $0.venue }
+            let venueName = adapterName
             do {
                 let received = try await runConnection(url, tls: tls)
                 if received > 0 { attempt = 0 }
@@ -141,7 +142,7 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
     func handle(_ text: String) async {
         stats.messages.add(1, ordering: .relaxed)
         let events = venue.withLock { $0.parse(text) }
-        let venueName = venue.withLock { $0.venue }
+        let venueName = adapterName
         for event in events {
             switch event {
             case .tick(let tick):
@@ -222,13 +223,9 @@ public final class WebSocketFeed<Venue: VenueProtocol>: Sendable {
 
 /// When the last frame arrived (monotonic), for the silence watchdog.
 final class LastMessageClock: Sendable {
-    private let nanos = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+    private let nanos = Atomic<Int64>(monotonicNanos())
 
-    func touch() { nanos.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+    func touch() { nanos.store(monotonicNanos(), ordering: .relaxed) }
 
-    var quietFor: Duration {
-        .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - nanos.load(ordering: .relaxed)))
-    }
+    var quietFor: Duration { .nanoseconds(monotonicNanos() - nanos.load(ordering: .relaxed)) }
 }
-
-import Dispatch

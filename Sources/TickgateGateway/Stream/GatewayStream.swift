@@ -95,11 +95,11 @@ final class GatewayStream {
         }
         if isPublish {
             // Not done until Kafka has settled every tick: see publishSettled.
-            perform(machine.receivedEndStream(subscriptionCount: 1))
+            perform(machine.receivedEndStream(workRemaining: true))
             ledger?.finishSending()
             return
         }
-        perform(machine.receivedEndStream(subscriptionCount: symbols.count))
+        perform(machine.receivedEndStream(workRemaining: !symbols.isEmpty))
     }
 
     func closed() {

@@ -40,7 +40,7 @@ struct ServerStreamStateMachine {
     mutating func receivedHeaders(_ headers: [HTTP2Header], endStream: Bool) -> Action {
         guard state == .idle else {
             // Trailers from a client: they only carry END_STREAM for us.
-            return endStream ? receivedEndStream(subscriptionCount: 0) : .none
+            return endStream ? receivedEndStream(workRemaining: false) : .none
         }
         switch RequestHeadValidator.validate(headers) {
         case .accept:
@@ -63,12 +63,13 @@ struct ServerStreamStateMachine {
         return .respondTrailersOnly(status, extraHeaders: [])
     }
 
-    /// The client half-closed. With nothing subscribed the call is done.
-    mutating func receivedEndStream(subscriptionCount: Int) -> Action {
+    /// The client half-closed. With no work left (no subscriptions on a
+    /// `Stream` call; a `Publish` call always waits for Kafka) the call is done.
+    mutating func receivedEndStream(workRemaining: Bool) -> Action {
         switch state {
         case .open:
             state = .halfClosed
-            return subscriptionCount == 0 ? finish(.ok) : .none
+            return workRemaining ? .none : finish(.ok)
         default:
             return .none
         }
