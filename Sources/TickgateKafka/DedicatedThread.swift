@@ -3,7 +3,9 @@ import Glibc
 #endif
 
 /// A named OS thread for blocking work (librdkafka polls, paced feeds) that
-/// must never run on Swift's cooperative pool.
+/// must never run on Swift's cooperative pool. Joined with ``join()``, or
+/// detached when the object goes away unjoined: no thread is ever leaked
+/// as a zombie.
 public final class DedicatedThread: @unchecked Sendable {
     private var thread: pthread_t = pthread_t()
     private var joined = false
@@ -25,12 +27,23 @@ public final class DedicatedThread: @unchecked Sendable {
         precondition(result == 0, "pthread_create failed: \(result)")
     }
 
-    /// Waits for the thread to finish. Call once.
+    /// Waits for the thread to finish. Idempotent; never call it from the
+    /// thread itself.
     public func join() {
         guard !joined else { return }
         joined = true
         pthread_join(thread, nil)
     }
+
+    /// Lets the thread run on alone: its resources go back to the system
+    /// when it ends.
+    public func detach() {
+        guard !joined else { return }
+        joined = true
+        pthread_detach(thread)
+    }
+
+    deinit { detach() }
 }
 
 import Synchronization
@@ -45,15 +58,20 @@ public final class StopFlag: Sendable {
 
 /// Runs blocking work (connecting librdkafka, joining its threads) on a
 /// thread of its own and resumes the caller when it is done, so that the
-/// cooperative pool never blocks.
+/// cooperative pool never blocks. The thread is detached: it ends with
+/// `work` and its resources are freed then.
 public func runOnDedicatedThread<T: Sendable, E: Error>(
     name: String, _ work: @escaping @Sendable () throws(E) -> T
 ) async throws(E) -> T {
     let result: Result<T, E> = await withCheckedContinuation { continuation in
-        let thread = DedicatedThread(name: name) {
+        DedicatedThread(name: name) {
             continuation.resume(returning: Result { () throws(E) -> T in try work() })
-        }
-        _ = thread  // detached: the thread ends when `work` does
+        }.detach()
     }
     return try result.get()
+}
+
+/// Sleeps the calling (dedicated) thread.
+func sleepMillis(_ millis: Int) {
+    usleep(UInt32(max(0, millis)) * 1000)
 }

@@ -1,4 +1,3 @@
-import CRDKafka
 public import Logging
 
 /// librdkafka's mock cluster: real Kafka protocol over TCP on loopback,
@@ -7,42 +6,60 @@ public import Logging
 public final class EmbeddedBroker: @unchecked Sendable {
     /// `127.0.0.1:port[,…]`, ephemeral ports chosen by librdkafka.
     public let bootstrapServers: String
+    public let brokerCount: Int
     private let host: RDKafkaClient
-    private let cluster: OpaquePointer
+    private let cluster: RDKafkaMockCluster
     private var closed = false
 
     public init(brokerCount: Int = 1, logger: Logger) throws(KafkaError) {
         let conf = try makeRDKafkaConf(defaults: [("log_level", "3")], user: nil)
         self.host = try RDKafkaClient(kind: .producer, conf: conf, logger: logger)
-        guard let cluster = rd_kafka_mock_cluster_new(host.handle, Int32(brokerCount)) else {
+        guard let cluster = host.makeMockCluster(brokers: brokerCount) else {
             host.destroy()
             throw .broker("could not start the mock cluster")
         }
         self.cluster = cluster
-        self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        self.brokerCount = brokerCount
+        self.bootstrapServers = cluster.bootstrapServers
     }
 
     /// Creates `topic` (the mock does not support the CreateTopics API).
     public func createTopic(_ topic: String, partitions: Int) throws(KafkaError) {
-        let err = rd_kafka_mock_topic_create(cluster, topic, Int32(partitions), 1)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw .broker("create topic \(topic): \(rdKafkaErrorString(err))")
-        }
+        try cluster.createTopic(topic, partitions: partitions, replicationFactor: 1)
     }
 
     /// Fault injection: takes broker `id` (1-based) down or up.
     public func setBroker(_ id: Int32, up: Bool) {
-        if up {
-            rd_kafka_mock_broker_set_up(cluster, id)
-        } else {
-            rd_kafka_mock_broker_set_down(cluster, id)
-        }
+        cluster.setBroker(id, up: up)
     }
 
+    /// Every broker down or up.
+    public func setAllBrokers(up: Bool) {
+        for id in 1...Int32(brokerCount) { cluster.setBroker(id, up: up) }
+    }
+
+    /// Fault injection: broker `id` answers every request `millis` late.
+    public func setRoundTripTime(broker id: Int32, millis: Int32) {
+        cluster.setRoundTripTime(broker: id, millis: millis)
+    }
+
+    /// Fault injection: moves a partition's leadership to broker `id`.
+    public func setLeader(topic: String, partition: Int32, broker id: Int32) {
+        cluster.setLeader(topic: topic, partition: partition, broker: id)
+    }
+
+    /// Fault injection: the next `count` Fetch requests answer
+    /// OFFSET_OUT_OF_RANGE, as a broker does when a consumer's position
+    /// left the log.
+    public func failNextFetches(count: Int) {
+        cluster.failRequests(apiKey: KafkaAPIKey.fetch, count: count, error: .offsetOutOfRange)
+    }
+
+    /// Idempotent.
     public func close() {
         guard !closed else { return }
         closed = true
-        rd_kafka_mock_cluster_destroy(cluster)
+        cluster.destroy()
         host.destroy()
     }
 

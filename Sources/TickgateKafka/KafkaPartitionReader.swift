@@ -1,4 +1,3 @@
-import CRDKafka
 public import Logging
 import Synchronization
 
@@ -14,8 +13,16 @@ public struct KafkaRecord {
 }
 
 /// Reads every partition of a topic by manual assignment (no consumer group
-/// is joined, so every gateway instance sees every symbol), starting at the
-/// live end, on a dedicated thread. Batches go to `onBatch` on that thread.
+/// is joined, so every gateway instance sees every symbol), on a dedicated
+/// thread. Batches go to `onBatch` on that thread.
+///
+/// A second thread watches the topic: it refreshes each partition's
+/// watermarks (for lag, also during an outage), and when the topic gains
+/// partitions it adds them to the assignment, read from their beginning.
+/// When a partition's position has left the log (retention ran ahead, or
+/// the log was truncated) the reader moves to the nearest offset that
+/// exists and reports the skipped range as a ``KafkaGap``: never a silent
+/// jump.
 public final class KafkaPartitionReader: @unchecked Sendable {
     /// Tickgate's consumer defaults; `-X` properties override them.
     public static let defaultProperties: [(String, String)] = [
@@ -25,180 +32,325 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         ("fetch.wait.max.ms", "1"),             // broker answers an empty fetch within 1 ms
         ("fetch.error.backoff.ms", "10"),
         ("socket.nagle.disable", "true"),
-        ("auto.offset.reset", "latest"),
+        // A position outside the log is an error the reader handles (and
+        // reports as a gap) rather than a silent reset.
+        ("auto.offset.reset", "error"),
     ]
 
-    public let topic: String
-    public let partitionCount: Int
-    /// The offsets reading started at, per partition.
-    public let startOffsets: [Int64]
-    private let client: RDKafkaClient
-    private let queue: OpaquePointer
-    private let stopping = StopFlag()
-    /// Next offset to read and messages read, per partition; updated once
-    /// per batch by the reading thread.
-    private let progress: ReaderProgress
-    private var thread: DedicatedThread?
-    private let logger: Logger
-    private var closed = false
-
-    /// Where reading starts in every partition.
+    /// Where reading starts.
     public enum StartPosition: Sendable {
-        /// The live end (the gateway).
+        /// The live end of every partition (the gateway).
         case end
         /// The oldest message kept (checks and tests that read a topic whole).
         case beginning
+        /// These offsets per partition; partitions not listed start at the end.
+        case offsets([Int32: Int64])
     }
 
-    /// Connects, finds the partitions and assigns each at its current end
-    /// (or beginning). Throws a clear error when the brokers do not answer
-    /// in time.
-    public init(configuration: KafkaConfiguration, topic: String, start: StartPosition = .end, logger: Logger) throws(KafkaError) {
+    public struct Options: Sendable {
+        /// How often the topic's partition count is checked.
+        public var metadataRefresh: Duration = .seconds(5)
+        /// How often every partition's watermarks are asked for (lag).
+        public var watermarkRefresh: Duration = .seconds(2)
+        /// For tests on a broker that cannot add partitions (the embedded
+        /// one): behave as if the topic had only this many partitions at
+        /// start, so that the rest are discovered as new ones.
+        public var assumedInitialPartitions: Int? = nil
+        public init() {}
+    }
+
+    public let topic: String
+    /// The offsets reading started at, per partition (as first assigned).
+    public let startOffsets: [Int64]
+    private let client: RDKafkaClient
+    private let queue: RDKafkaQueue
+    private let stopping = StopFlag()
+    private let state: ReaderState
+    private let options: Options
+    private let connectTimeoutMillis: Int32
+    private var threads: [DedicatedThread] = []
+    private let logger: Logger
+    private let log: RateLimitedLogger
+    private var closed = false
+
+    /// Connects, finds the partitions and assigns each at its start
+    /// position, resolved to a concrete offset before this returns (so that
+    /// everything produced afterwards is read: no race with an async
+    /// lookup). Throws a clear error when the brokers do not answer in time.
+    public init(
+        configuration: KafkaConfiguration, topic: String, start: StartPosition = .end, options: Options = Options(),
+        logger: Logger
+    ) throws(KafkaError) {
         // librdkafka needs a group.id to assign, even though no group is joined.
         let groupID = "tickgate-gateway-\(UInt64.random(in: 0...UInt64.max))"
         let conf = try makeRDKafkaConf(defaults: Self.defaultProperties + [("group.id", groupID)], user: configuration)
-        let client = try RDKafkaClient(kind: .consumer, conf: conf, logger: logger)
+        let state = ReaderState()
+        let client = try RDKafkaClient(kind: .consumer, conf: conf, logger: logger, onError: { kind, _ in
+            state.recordError(kind)
+        })
         let partitions: Int
-        do {
-            partitions = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
+        var offsets: [Int64] = []
+        do throws(KafkaError) {
+            let actual = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
+            partitions = min(actual, options.assumedInitialPartitions ?? actual)
+            client.redirectEventsToConsumerQueue()
+            var highs: [Int64] = []
+            for partition in 0..<Int32(partitions) {
+                let marks: (low: Int64, high: Int64)
+                switch client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: configuration.connectTimeoutMillis) {
+                case .success(let found): marks = found
+                case .failure(let error):
+                    throw KafkaError.brokersUnreachable(brokers: configuration.brokers, detail: "offsets of \(topic)[\(partition)]: \(error.detail)")
+                }
+                let offset: Int64
+                switch start {
+                case .end: offset = marks.high
+                case .beginning: offset = marks.low
+                case .offsets(let wanted): offset = wanted[partition] ?? marks.high
+                }
+                offsets.append(offset)
+                highs.append(marks.high)
+            }
+            try client.assign(topic: topic, offsets.enumerated().map { (Int32($0.offset), $0.element) }, incremental: false)
+            state.setPartitions(next: offsets, high: highs)
         } catch {
             client.destroy()
             throw error
         }
-        rd_kafka_poll_set_consumer(client.handle)
-        // Resolve the live end explicitly, so that everything produced after
-        // this initialiser returns is read: no race with an async lookup.
-        var offsets: [Int64] = []
-        let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for partition in 0..<partitions {
-            var low: Int64 = 0
-            var high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(client.handle, topic, Int32(partition), &low, &high, configuration.connectTimeoutMillis)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                client.destroy()
-                throw .brokersUnreachable(brokers: configuration.brokers, detail: "offsets of \(topic)[\(partition)]: \(rdKafkaErrorString(err))")
-            }
-            let offset = start == .end ? high : low
-            offsets.append(offset)
-            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = offset
-        }
-        let err = rd_kafka_assign(client.handle, list)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            client.destroy()
-            throw .clientCreation("assign: \(rdKafkaErrorString(err))")
-        }
         self.client = client
-        self.queue = rd_kafka_queue_get_consumer(client.handle)
+        self.queue = client.consumerQueue()
         self.topic = topic
-        self.partitionCount = partitions
         self.startOffsets = offsets
+        self.options = options
+        self.connectTimeoutMillis = configuration.connectTimeoutMillis
         self.logger = logger
-        self.progress = ReaderProgress(next: offsets)
+        self.log = RateLimitedLogger(logger: logger)
+        self.state = state
     }
+
+    /// Partitions being read (grows when the topic does).
+    public var partitionCount: Int { state.lock.withLock { $0.next.count } }
 
     /// Messages read so far, per partition.
-    public var consumedPerPartition: [Int] { progress.state.withLock { $0.consumed } }
+    public var consumedPerPartition: [Int] { state.lock.withLock { $0.consumed } }
 
-    /// Consumer lag per partition: the broker's high watermark (as last
-    /// reported in fetch responses; no request is made) minus the next
-    /// offset to read.
+    /// Consumer lag per partition: the high watermark as last asked of the
+    /// brokers (every `watermarkRefresh`) minus the next offset to read.
+    /// While the brokers cannot be asked it keeps the last answer: see
+    /// ``watermarkAge``.
     public func lag() -> [Int64] {
-        let next = progress.state.withLock { $0.next }
-        return next.indices.map { partition in
-            var low: Int64 = 0
-            var high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(client.handle, topic, Int32(partition), &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  high >= 0 else { return 0 }
-            return max(0, high - next[partition])
-        }
+        state.lock.withLock { s in s.next.indices.map { max(0, s.high[$0] - s.next[$0]) } }
     }
 
-    /// Starts the reading thread. `onBatch` runs on it, once per batch of up
-    /// to `maxBatch` messages; it must not block for long.
-    public func start(maxBatch: Int = 1024, onBatch: @escaping @Sendable (UnsafeBufferPointer<KafkaRecord>) -> Void) {
-        precondition(thread == nil, "already started")
-        let queue = self.queue
-        let stopping = self.stopping
-        let logger = self.logger
-        let queueBox = SendablePointer(queue)
-        let progress = self.progress
-        thread = DedicatedThread(name: "kafka-reader") {
-            let queue = queueBox.pointer
-            let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxBatch)
-            let records = UnsafeMutablePointer<KafkaRecord>.allocate(capacity: maxBatch)
-            defer {
-                messages.deallocate()
-                records.deallocate()
+    /// How long ago the watermarks were last refreshed.
+    public var watermarkAge: Duration { ContinuousClock.now - state.lock.withLock { $0.watermarksAt } }
+
+    /// False while the last watermark refresh failed.
+    public var brokersReachable: Bool { state.lock.withLock { $0.reachable } }
+
+    /// Errors librdkafka reported, by kind, since start.
+    public var errorCounts: [KafkaErrorKind: Int] { state.lock.withLock { $0.errors } }
+
+    /// Gaps reported so far.
+    public var gapCount: Int { state.lock.withLock { $0.gaps } }
+
+    /// Starts reading. `onBatch` runs on the reading thread, once per batch
+    /// of up to `maxBatch` messages, and must not block for long; `onGap`
+    /// runs there too, before the first record after a gap.
+    public func start(
+        maxBatch: Int = 1024,
+        onGap: @escaping @Sendable (KafkaGap) -> Void = { _ in },
+        onBatch: @escaping @Sendable (UnsafeBufferPointer<KafkaRecord>) -> Void
+    ) {
+        precondition(threads.isEmpty, "already started")
+        threads.append(DedicatedThread(name: "kafka-reader") { [self] in
+            readLoop(maxBatch: maxBatch, onGap: onGap, onBatch: onBatch)
+        })
+        threads.append(DedicatedThread(name: "kafka-watch") { [self] in
+            watchLoop()
+        })
+    }
+
+    private func readLoop(
+        maxBatch: Int, onGap: @Sendable (KafkaGap) -> Void, onBatch: (UnsafeBufferPointer<KafkaRecord>) -> Void
+    ) {
+        var batch = RDKafkaMessageBatch(capacity: maxBatch)
+        var resets: [Int32] = []
+        while !stopping.isSet {
+            let got = batch.fill(from: queue, waitMillis: 100) { error in
+                if error.kind.isOffsetReset {
+                    resets.append(error.partition)
+                } else {
+                    state.recordError(error.kind)
+                    log.log(level: .warning, kind: error.kind.name, "kafka read error on \(error)")
+                }
             }
-            var errorsLogged = 0
-            while !stopping.isSet {
-                // consume_batch_queue waits until the batch is full or its
-                // timeout ends, so wait for one message only, then take what
-                // is already there without waiting.
-                guard let first = rd_kafka_consume_queue(queue, 100) else { continue }
-                messages[0] = first
-                let more = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, messages + 1, maxBatch - 1) : 0
-                let count = 1 + max(0, more)
-                var n = 0
-                for index in 0..<count {
-                    let message = messages[index]!.pointee
-                    if message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                        if errorsLogged < 20 {
-                            errorsLogged += 1
-                            logger.warning("kafka read error on partition \(message.partition): \(rdKafkaErrorString(message.err))")
-                        }
-                        continue
-                    }
-                    var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-                    let timestamp = rd_kafka_message_timestamp(messages[index], &timestampType)
-                    (records + n).initialize(to: KafkaRecord(
-                        partition: message.partition, offset: message.offset, timestampMillis: timestamp,
-                        key: UnsafeRawBufferPointer(start: message.key, count: message.key_len),
-                        value: UnsafeRawBufferPointer(start: message.payload, count: message.len)))
-                    n += 1
+            if got {
+                let records = batch.dataRecords
+                if !records.isEmpty {
+                    state.advance(records)
+                    onBatch(records)
                 }
-                if n > 0 {
-                    progress.state.withLock { state in
-                        for index in 0..<n {
-                            let record = records[index]
-                            guard record.partition >= 0, Int(record.partition) < state.next.count else { continue }
-                            state.next[Int(record.partition)] = max(state.next[Int(record.partition)], record.offset + 1)
-                            state.consumed[Int(record.partition)] += 1
-                        }
-                    }
-                    onBatch(UnsafeBufferPointer(start: records, count: n))
-                }
-                for index in 0..<count { rd_kafka_message_destroy(messages[index]) }
+                batch.release()
+            }
+            if !resets.isEmpty {
+                resets = resets.filter { !repositionAfterReset(partition: $0, onGap: onGap) }
+                if !resets.isEmpty { sleepWhileRunning(.milliseconds(500)) }
             }
         }
     }
 
-    /// Stops the thread and closes the client. Idempotent.
+    /// librdkafka stopped fetching `partition`: its position is not in the
+    /// log. Goes on at the nearest offset that is, reporting the skip.
+    /// Returns false when the brokers could not be asked (retry later).
+    private func repositionAfterReset(partition: Int32, onGap: @Sendable (KafkaGap) -> Void) -> Bool {
+        state.recordError(.offsetOutOfRange)
+        guard case .success(let marks) = client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: 2000) else {
+            return false
+        }
+        let expected = state.lock.withLock { $0.next[Int(partition)] }
+        var resume = expected
+        var gap: KafkaGap?
+        if expected < marks.low {
+            resume = marks.low
+            gap = KafkaGap(partition: partition, fromOffset: expected, resumeOffset: resume, reason: "retention removed them before they were read")
+        } else if expected > marks.high {
+            resume = marks.high
+            gap = KafkaGap(partition: partition, fromOffset: expected, resumeOffset: resume, reason: "the log was truncated below the read position")
+        }
+        do {
+            try client.reassign(topic: topic, [(partition, resume)])
+        } catch {
+            log.log(level: .warning, kind: "seek", "kafka: cannot move \(topic)[\(partition)] to offset \(resume): \(error)")
+            return false
+        }
+        if let gap {
+            state.lock.withLock { s in
+                s.next[Int(partition)] = resume
+                s.gaps += 1
+            }
+            logger.warning("kafka: \(topic) \(gap)")
+            onGap(gap)
+        }
+        return true
+    }
+
+    /// Refreshes watermarks and looks for new partitions until stopped.
+    private func watchLoop() {
+        var lastMetadata = ContinuousClock.now
+        while !stopping.isSet {
+            sleepWhileRunning(options.watermarkRefresh)
+            if stopping.isSet { return }
+            refreshWatermarks()
+            if ContinuousClock.now - lastMetadata >= options.metadataRefresh {
+                lastMetadata = .now
+                addNewPartitions()
+            }
+        }
+    }
+
+    private func refreshWatermarks() {
+        let count = partitionCount
+        var highs: [Int64] = []
+        for partition in 0..<Int32(count) {
+            switch client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: 1000) {
+            case .success(let marks):
+                highs.append(marks.high)
+            case .failure(let error):
+                state.recordError(error.kind)
+                state.lock.withLock { $0.reachable = false }
+                log.log(level: .warning, kind: "watermarks", "kafka: cannot refresh watermarks of \(topic)[\(partition)]: \(error.detail); lag shows the last known values")
+                return
+            }
+        }
+        state.lock.withLock { s in
+            for (index, high) in highs.enumerated() where index < s.high.count { s.high[index] = high }
+            s.reachable = true
+            s.watermarksAt = .now
+        }
+    }
+
+    private func addNewPartitions() {
+        guard case .success(let actual) = client.fetchPartitionCount(topic: topic, timeoutMillis: 2000) else { return }
+        let known = partitionCount
+        guard actual > known else { return }
+        var added: [(partition: Int32, offset: Int64)] = []
+        var highs: [Int64] = []
+        for partition in Int32(known)..<Int32(actual) {
+            guard case .success(let marks) = client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: 2000) else { return }
+            added.append((partition, marks.low))
+            highs.append(marks.high)
+        }
+        do {
+            try client.assign(topic: topic, added, incremental: true)
+        } catch {
+            log.log(level: .warning, kind: "assign", "kafka: cannot read the new partitions of \(topic): \(error)")
+            return
+        }
+        state.lock.withLock { s in
+            s.next += added.map(\.offset)
+            s.high += highs
+            s.consumed += Array(repeating: 0, count: added.count)
+        }
+        logger.notice("kafka: \(topic) now has \(actual) partitions; reading partitions \(known)..<\(actual) from their beginning")
+    }
+
+    private func sleepWhileRunning(_ duration: Duration) {
+        let end = ContinuousClock.now + duration
+        while !stopping.isSet, ContinuousClock.now < end {
+            sleepMillis(min(50, max(1, Int((end - .now).components.attoseconds / 1_000_000_000_000_000 + (end - .now).components.seconds * 1000))))
+        }
+    }
+
+    /// Stops the threads and closes the client. Idempotent.
     public func close() {
         guard !closed else { return }
         closed = true
         stopping.set()
-        thread?.join()
-        rd_kafka_queue_destroy(queue)
-        _ = rd_kafka_consumer_close(client.handle)
+        for thread in threads { thread.join() }
+        queue.destroy()
+        client.closeConsumer()
         client.destroy()
     }
 
     deinit { close() }
 }
 
-/// A C pointer handed to a dedicated thread that alone uses it.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: OpaquePointer
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
-}
+/// Per-partition reading progress and error counts, shared by the reading
+/// and watching threads; updated once per batch.
+final class ReaderState: Sendable {
+    struct State {
+        var next: [Int64] = []
+        var high: [Int64] = []
+        var consumed: [Int] = []
+        var errors: [KafkaErrorKind: Int] = [:]
+        var gaps = 0
+        var reachable = true
+        var watermarksAt = ContinuousClock.now
+    }
 
-/// Per-partition reading progress, shared with the reading thread.
-final class ReaderProgress: Sendable {
-    let state: Mutex<(next: [Int64], consumed: [Int])>
+    let lock = Mutex(State())
 
-    init(next: [Int64]) {
-        state = Mutex((next, Array(repeating: 0, count: next.count)))
+    func setPartitions(next: [Int64], high: [Int64]) {
+        lock.withLock { s in
+            s.next = next
+            s.high = high
+            s.consumed = Array(repeating: 0, count: next.count)
+        }
+    }
+
+    func recordError(_ kind: KafkaErrorKind) {
+        lock.withLock { $0.errors[kind, default: 0] += 1 }
+    }
+
+    func advance(_ records: UnsafeBufferPointer<KafkaRecord>) {
+        lock.withLock { s in
+            for record in records {
+                let partition = Int(record.partition)
+                guard partition >= 0, partition < s.next.count else { continue }
+                s.next[partition] = max(s.next[partition], record.offset + 1)
+                s.consumed[partition] += 1
+            }
+        }
     }
 }

@@ -1,4 +1,3 @@
-import CRDKafka
 public import Logging
 import Synchronization
 
@@ -21,7 +20,7 @@ public final class KafkaProducer: @unchecked Sendable {
     public let topic: String
     public let brokers: String
     private let client: RDKafkaClient
-    private let topicHandle: OpaquePointer
+    private let topicHandle: RDKafkaTopic
     private let counters: DeliveryCounters
     private let stopping = StopFlag()
     private var pollThread: DedicatedThread?
@@ -37,34 +36,31 @@ public final class KafkaProducer: @unchecked Sendable {
     ) throws(KafkaError) {
         let conf = try makeRDKafkaConf(defaults: Self.defaultProperties, user: configuration)
         let counters = DeliveryCounters()
-        let logger = logger
-        self.client = try RDKafkaClient(kind: .producer, conf: conf, logger: logger) { err, opaque in
-            counters.record(err)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR, counters.failed.load(ordering: .relaxed) <= 5 {
-                logger.error("kafka delivery failed: \(rdKafkaErrorString(err))")
-            }
-            if let onDelivery, let opaque {
-                let token = UInt64(UInt(bitPattern: opaque))
-                onDelivery(token, err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : .produce(rdKafkaErrorString(err)))
-            }
+        let failureLog = RateLimitedLogger(logger: logger)
+        let client = try RDKafkaClient(kind: .producer, conf: conf, logger: logger, onDelivery: { error, token in
+            counters.record(error)
+            if let error { failureLog.log(level: .error, kind: "delivery", "kafka delivery failed: \(error)") }
+            if let onDelivery, token != 0 { onDelivery(token, error) }
+        })
+        let topicHandle = client.makeTopic(topic)
+        do {
+            _ = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
+        } catch {
+            // Nothing else owns these yet: free them here, once.
+            topicHandle.destroy()
+            client.destroy()
+            throw error
         }
+        self.client = client
+        self.topicHandle = topicHandle
         self.counters = counters
         self.topic = topic
         self.brokers = configuration.brokers
         self.logger = logger
-        self.topicHandle = rd_kafka_topic_new(client.handle, topic, nil)
-        do {
-            _ = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
-        } catch {
-            rd_kafka_topic_destroy(topicHandle)
-            client.destroy()
-            throw error
-        }
-        let handle = SendablePointer(client.handle)
         let stopping = self.stopping
         self.pollThread = DedicatedThread(name: "kafka-producer") {
             while !stopping.isSet {
-                rd_kafka_poll(handle.pointer, 50)
+                client.poll(timeoutMillis: 50)
             }
         }
     }
@@ -72,13 +68,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Queues one message without ever blocking (for event loops): a full
     /// local queue is `.queueFull`. `token` (not 0) comes back to `onDelivery`.
     public func trySend(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, token: UInt64) throws(KafkaError) {
-        let result = rd_kafka_produce(
-            topicHandle, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-            UnsafeMutableRawPointer(mutating: value.baseAddress), value.count,
-            key.baseAddress, key.count, UnsafeMutableRawPointer(bitPattern: UInt(token)))
-        guard result != 0 else { return }
-        let err = rd_kafka_last_error()
-        throw err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? .queueFull : .produce(rdKafkaErrorString(err))
+        try topicHandle.produce(key: key, value: value, token: token)
     }
 
     /// Queues one message. Blocks (serving delivery reports) while
@@ -90,22 +80,17 @@ public final class KafkaProducer: @unchecked Sendable {
             if waited { logger.notice("Kafka's local queue has room again; publishing resumed") }
         }
         while true {
-            let result = rd_kafka_produce(
-                topicHandle, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                UnsafeMutableRawPointer(mutating: value.baseAddress), value.count,
-                key.baseAddress, key.count, nil)
-            if result == 0 { return }
-            let err = rd_kafka_last_error()
-            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+            do {
+                try topicHandle.produce(key: key, value: value, token: 0)
+                return
+            } catch .queueFull {
                 if !waited {
                     waited = true
                     queueFullEpisodes.add(1, ordering: .relaxed)
                     logger.warning("Kafka is not keeping up: librdkafka's local queue is full (\(pending) message(s)); the feed waits instead of dropping")
                 }
-                rd_kafka_poll(client.handle, 1)
-                continue
+                client.poll(timeoutMillis: 1)
             }
-            throw .produce(rdKafkaErrorString(err))
         }
     }
 
@@ -126,25 +111,25 @@ public final class KafkaProducer: @unchecked Sendable {
     public var delivered: Int { counters.delivered.load(ordering: .relaxed) }
     public var failed: Int { counters.failed.load(ordering: .relaxed) }
     /// Messages queued locally or in flight, not yet acknowledged.
-    public var pending: Int { Int(rd_kafka_outq_len(client.handle)) }
+    public var pending: Int { client.outQueueLength }
 
     /// Waits until every queued message is acknowledged or has failed, then
     /// throws if any failed or some are still pending at the deadline.
     public func flush(timeout: Duration) throws(KafkaError) {
         let (seconds, atto) = timeout.components
-        _ = rd_kafka_flush(client.handle, Int32(clamping: seconds * 1000 + atto / 1_000_000_000_000_000))
+        client.flush(timeoutMillis: Int32(clamping: seconds * 1000 + atto / 1_000_000_000_000_000))
         if pending > 0 { throw .flushTimedOut(pending: pending) }
         if failed > 0 { throw .deliveryFailed(count: failed, firstError: counters.firstError ?? "unknown") }
     }
 
     /// Stops the polling thread and destroys the client. Flush first to be
-    /// sure every message was delivered.
+    /// sure every message was delivered. Idempotent.
     public func close() {
         guard !closed else { return }
         closed = true
         stopping.set()
         pollThread?.join()
-        rd_kafka_topic_destroy(topicHandle)
+        topicHandle.destroy()
         client.destroy()
     }
 
@@ -158,12 +143,12 @@ final class DeliveryCounters: Sendable {
 
     var firstError: String? { firstErrorText.withLock { $0 } }
 
-    func record(_ err: rd_kafka_resp_err_t) {
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            delivered.add(1, ordering: .relaxed)
-        } else {
+    func record(_ error: KafkaError?) {
+        if let error {
             failed.add(1, ordering: .relaxed)
-            firstErrorText.withLock { if $0 == nil { $0 = rdKafkaErrorString(err) } }
+            firstErrorText.withLock { if $0 == nil { $0 = "\(error)" } }
+        } else {
+            delivered.add(1, ordering: .relaxed)
         }
     }
 }

@@ -55,6 +55,13 @@ final class GatewayMetrics: Sendable {
             for (partition, lag) in reader.lag().enumerated() {
                 gauge("tickgate_consumer_lag", Int(lag), [("partition", String(partition))])
             }
+            gauge("tickgate_kafka_partitions", reader.partitionCount)
+            gauge("tickgate_kafka_reachable", reader.brokersReachable ? 1 : 0)
+            export.gauge("tickgate_kafka_watermark_age_seconds", Double(reader.watermarkAge.components.seconds), [])
+            counter("tickgate_kafka_gaps_total", reader.gapCount)
+            for (kind, count) in reader.errorCounts {
+                counter("tickgate_kafka_errors_total", count, [("kind", kind.name)])
+            }
         }
         return export.emit()
     }

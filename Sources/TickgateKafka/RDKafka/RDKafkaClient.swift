@@ -2,34 +2,48 @@ import CRDKafka
 import Logging
 
 /// One `rd_kafka_t` handle: the only type that holds a librdkafka client.
-/// librdkafka's own log lines and errors go to the given swift-log logger.
+/// librdkafka's own log lines and errors go to the given swift-log logger
+/// (rate-limited per kind) and to `onError`, which counts them.
 final class RDKafkaClient: @unchecked Sendable {
     enum Kind { case producer, consumer }
 
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
     private let callbacks: Unmanaged<RDKafkaCallbacks>
     private var destroyed = false
 
-    /// `onDelivery` gets each message's result and the opaque it was produced with.
-    init(kind: Kind, conf: OpaquePointer, logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)? = nil) throws(KafkaError) {
-        let box = Unmanaged.passRetained(RDKafkaCallbacks(logger: logger, onDelivery: onDelivery))
+    /// `onDelivery` gets each message's result and the token it was produced
+    /// with; `onError` every client-level error librdkafka reports (broker
+    /// down, transport failures), by kind.
+    init(
+        kind: Kind, conf: OpaquePointer, logger: Logger,
+        onDelivery: (@Sendable (KafkaError?, UInt64) -> Void)? = nil,
+        onError: (@Sendable (KafkaErrorKind, String) -> Void)? = nil
+    ) throws(KafkaError) {
+        let box = Unmanaged.passRetained(RDKafkaCallbacks(logger: logger, onDelivery: onDelivery, onError: onError))
         rd_kafka_conf_set_opaque(conf, box.toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
             guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
             let box = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
-            let text = "librdkafka \(facility.map { String(cString: $0) } ?? ""): \(message.map { String(cString: $0) } ?? "")"
-            box.logger.log(level: level <= 3 ? .error : level <= 5 ? .notice : .debug, "\(text)")
+            let facility = facility.map { String(cString: $0) } ?? ""
+            let text = "librdkafka \(facility): \(message.map { String(cString: $0) } ?? "")"
+            box.log(level: level <= 3 ? .error : level <= 5 ? .notice : .debug, kind: "log-\(facility)", text)
         }
         rd_kafka_conf_set_error_cb(conf) { _, err, reason, opaque in
             guard let opaque else { return }
             let box = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
-            box.logger.warning("kafka: \(rdKafkaErrorString(rd_kafka_resp_err_t(err))): \(reason.map { String(cString: $0) } ?? "")")
+            let code = rd_kafka_resp_err_t(err)
+            let kind = KafkaErrorKind(code)
+            let reason = reason.map { String(cString: $0) } ?? ""
+            box.onError?(kind, reason)
+            box.log(level: .warning, kind: kind.name, "kafka: \(rdKafkaErrorString(code)): \(reason)")
         }
         if onDelivery != nil {
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let opaque, let message else { return }
                 let box = Unmanaged<RDKafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
-                box.onDelivery?(message.pointee.err, message.pointee._private)
+                let err = message.pointee.err
+                let token = UInt64(UInt(bitPattern: message.pointee._private))
+                box.onDelivery?(err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : .produce(rdKafkaErrorString(err)), token)
             }
         }
         var errstr = [CChar](repeating: 0, count: 512)
@@ -43,6 +57,7 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Destroys the handle; the callbacks box is released exactly once.
+    /// Idempotent.
     func destroy() {
         guard !destroyed else { return }
         destroyed = true
@@ -58,25 +73,15 @@ final class RDKafkaClient: @unchecked Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMillis))
         var lastError = "no answer"
         while true {
-            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
             let remaining = max(100, Int32(clamping: (deadline - .now).components.seconds * 1000))
-            let rkt = rd_kafka_topic_new(handle, topic, nil)
-            let err = rd_kafka_metadata(handle, 0, rkt, &metadata, min(remaining, 2000))
-            rd_kafka_topic_destroy(rkt)
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
-                defer { rd_kafka_metadata_destroy(metadata) }
-                if metadata.pointee.topic_cnt > 0 {
-                    let t = metadata.pointee.topics[0]
-                    if t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0 {
-                        return Int(t.partition_cnt)
-                    }
-                    lastError = rdKafkaErrorString(t.err)
-                    if t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && ContinuousClock.now >= deadline {
-                        throw .topicNotFound(topic: topic, brokers: brokers)
-                    }
+            switch fetchPartitionCount(topic: topic, timeoutMillis: min(remaining, 2000)) {
+            case .success(let count):
+                return count
+            case .failure(let failure):
+                lastError = failure.detail
+                if failure.unknownTopic && ContinuousClock.now >= deadline {
+                    throw .topicNotFound(topic: topic, brokers: brokers)
                 }
-            } else {
-                lastError = rdKafkaErrorString(err)
             }
             if ContinuousClock.now >= deadline {
                 throw .brokersUnreachable(brokers: brokers, detail: "\(lastError) (waited \(timeoutMillis) ms)")
@@ -84,15 +89,127 @@ final class RDKafkaClient: @unchecked Sendable {
             rd_kafka_poll(handle, 100)
         }
     }
+
+    struct MetadataFailure: Error {
+        var detail: String
+        var unknownTopic: Bool
+    }
+
+    /// One metadata request for `topic`.
+    func fetchPartitionCount(topic: String, timeoutMillis: Int32) -> Result<Int, MetadataFailure> {
+        var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+        let rkt = rd_kafka_topic_new(handle, topic, nil)
+        let err = rd_kafka_metadata(handle, 0, rkt, &metadata, timeoutMillis)
+        rd_kafka_topic_destroy(rkt)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            return .failure(MetadataFailure(detail: rdKafkaErrorString(err), unknownTopic: false))
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else {
+            return .failure(MetadataFailure(detail: "no metadata for \(topic)", unknownTopic: false))
+        }
+        let t = metadata.pointee.topics[0]
+        if t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0 { return .success(Int(t.partition_cnt)) }
+        return .failure(MetadataFailure(detail: rdKafkaErrorString(t.err), unknownTopic: t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART))
+    }
+
+    // MARK: producer
+
+    func makeTopic(_ name: String) -> RDKafkaTopic { RDKafkaTopic(client: handle, name: name) }
+
+    /// Serves delivery reports and errors for up to `timeoutMillis`.
+    func poll(timeoutMillis: Int32) { rd_kafka_poll(handle, timeoutMillis) }
+
+    func flush(timeoutMillis: Int32) { _ = rd_kafka_flush(handle, timeoutMillis) }
+
+    /// Messages queued locally or in flight.
+    var outQueueLength: Int { Int(rd_kafka_outq_len(handle)) }
+
+    // MARK: consumer
+
+    /// Low and high watermark of a partition, asked of its leader.
+    func queryWatermarks(topic: String, partition: Int32, timeoutMillis: Int32) -> Result<(low: Int64, high: Int64), KafkaConsumerError> {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMillis)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(KafkaConsumerError(partition: partition, kind: KafkaErrorKind(err), detail: rdKafkaErrorString(err)))
+        }
+        return .success((low, high))
+    }
+
+    /// Routes the consumer's events to its queue (``consumerQueue()``).
+    func redirectEventsToConsumerQueue() { rd_kafka_poll_set_consumer(handle) }
+
+    func consumerQueue() -> RDKafkaQueue { RDKafkaQueue(rd_kafka_queue_get_consumer(handle)!) }
+
+    /// Adds partitions to the manual assignment, each at its offset (or
+    /// ``RDKafkaOffset``'s logical ones), keeping what is assigned already.
+    func assign(topic: String, _ positions: [(partition: Int32, offset: Int64)], incremental: Bool) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(positions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for position in positions {
+            rd_kafka_topic_partition_list_add(list, topic, position.partition).pointee.offset = position.offset
+        }
+        if incremental {
+            if let error = rd_kafka_incremental_assign(handle, list) {
+                let text = String(cString: rd_kafka_error_string(error))
+                rd_kafka_error_destroy(error)
+                throw .clientCreation("assign: \(text)")
+            }
+        } else {
+            let err = rd_kafka_assign(handle, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .clientCreation("assign: \(rdKafkaErrorString(err))") }
+        }
+    }
+
+    /// Starts assigned partitions over at new offsets. A partition whose
+    /// position left the log has stopped fetching (`auto.offset.reset` is
+    /// `error`), and a seek does not restart it: it is taken out of the
+    /// assignment and put back at the new offset.
+    func reassign(topic: String, _ positions: [(partition: Int32, offset: Int64)]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(positions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for position in positions {
+            rd_kafka_topic_partition_list_add(list, topic, position.partition).pointee.offset = position.offset
+        }
+        if let error = rd_kafka_incremental_unassign(handle, list) {
+            let text = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            throw .clientCreation("unassign: \(text)")
+        }
+        try assign(topic: topic, positions, incremental: true)
+    }
+
+    func closeConsumer() { _ = rd_kafka_consumer_close(handle) }
+
+    // MARK: embedded broker
+
+    /// A mock cluster hosted by this handle's threads.
+    func makeMockCluster(brokers: Int) -> RDKafkaMockCluster? {
+        rd_kafka_mock_cluster_new(handle, Int32(brokers)).map(RDKafkaMockCluster.init)
+    }
+}
+
+/// Logical offsets librdkafka understands in an assignment.
+enum RDKafkaOffset {
+    static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    static let end = Int64(RD_KAFKA_OFFSET_END)
 }
 
 /// What librdkafka's C callbacks reach through the handle's opaque pointer.
 final class RDKafkaCallbacks: @unchecked Sendable {
-    let logger: Logger
-    let onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)?
+    let onDelivery: (@Sendable (KafkaError?, UInt64) -> Void)?
+    let onError: (@Sendable (KafkaErrorKind, String) -> Void)?
+    private let logLimiter: RateLimitedLogger
 
-    init(logger: Logger, onDelivery: (@Sendable (rd_kafka_resp_err_t, UnsafeMutableRawPointer?) -> Void)?) {
-        self.logger = logger
+    init(logger: Logger, onDelivery: (@Sendable (KafkaError?, UInt64) -> Void)?, onError: (@Sendable (KafkaErrorKind, String) -> Void)?) {
+        self.logLimiter = RateLimitedLogger(logger: logger)
         self.onDelivery = onDelivery
+        self.onError = onError
+    }
+
+    func log(level: Logger.Level, kind: String, _ text: String) {
+        logLimiter.log(level: level, kind: kind, text)
     }
 }

@@ -20,10 +20,6 @@ func makeRDKafkaConf(defaults: [(String, String)], user: KafkaConfiguration?) th
     return conf
 }
 
-func rdKafkaErrorString(_ error: rd_kafka_resp_err_t) -> String {
-    String(cString: rd_kafka_err2str(error))
-}
-
 func stringFromErrorBuffer(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
