@@ -97,7 +97,9 @@ var targets: [Target] = [
         ],
         path: "Tests/TickgateTestSupport"),
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
-    .testTarget(name: "TickgateHTTP2Tests", dependencies: ["TickgateHTTP2", "TickgateModel", nioCore]),
+    .testTarget(
+        name: "TickgateHTTP2Tests",
+        dependencies: ["TickgateHTTP2", "TickgateModel", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
     .testTarget(name: "TickgateKafkaTests", dependencies: ["TickgateKafka", "TickgateModel", "TickgateTestSupport", logging]),
     .testTarget(
         name: "TickgateFeedsTests",

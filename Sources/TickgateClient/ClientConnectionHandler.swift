@@ -8,17 +8,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let session = NGHTTP2Session(role: .client, settings: {
+    let driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .client, settings: {
         var settings = NGHTTP2Session.Settings()
         settings.initialWindowSize = 4 << 20
         settings.connectionWindowSize = 64 << 20
         return settings
-    }())
+    }()))
+    var session: NGHTTP2Session { driver.session }
     let authority: String
     let maxMessageSize: Int
     private var streams: [Int32: ClientStreamState] = [:]
     private var context: ChannelHandlerContext?
-    private var inRead = false
     private var closed = false
 
     init(authority: String, maxMessageSize: Int) {
@@ -37,10 +37,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        inRead = true
-        defer { inRead = false }
         do {
-            try session.receive(unwrapInboundIn(data))
+            try driver.read(unwrapInboundIn(data))
         } catch {
             context.close(promise: nil)
         }
@@ -48,6 +46,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flush() }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -70,7 +73,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let open = streams.values
         streams.removeAll()
         for stream in open { stream.finish(TickgateClientError.connectionClosed) }
-        session.close()
+        driver.close()
     }
 
     // MARK: operations (on the event loop)
@@ -148,28 +151,21 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// RST_STREAM(CANCEL): the server frees the stream's subscriptions.
     func cancel(streamID: Int32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        session.submitReset(streamID: streamID, errorCode: 0x8)
+        session.submitReset(streamID: streamID, errorCode: .cancel)
         stream.finish(nil)
         flush()
     }
 
     func close() {
-        session.submitGoAway()
+        session.terminate()
         flush()
         context?.close(promise: nil)
     }
 
     func flush() {
-        guard !inRead, let context, !closed else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 1024)
-        do {
-            try session.send(into: &buffer)
-        } catch {
+        guard !driver.inRead, let context, !closed else { return }
+        if case .failed = driver.flush(context: context) {
             context.close(promise: nil)
-            return
-        }
-        if buffer.readableBytes > 0 {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
 }
@@ -215,7 +211,7 @@ extension ClientConnectionHandler: NGHTTP2SessionDelegate {
             }
         } catch {
             stream.finish(TickgateClientError.protocolViolation("\(error)"))
-            session.submitReset(streamID: streamID, errorCode: 0x8)
+            session.submitReset(streamID: streamID, errorCode: .cancel)
         }
     }
 

@@ -1,4 +1,5 @@
 public import Logging
+import Synchronization
 import NIOCore
 import NIOPosix
 import TickgateHTTP2
@@ -22,13 +23,15 @@ public final class Gateway: Sendable {
     private let reader: KafkaPartitionReader
     private let metrics: GatewayMetrics
     private let publish: PublishCoordinator?
+    private let loops: [TickIngress.Loop]
     private let logger: Logger
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
         serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
-        metrics: GatewayMetrics, publish: PublishCoordinator?, logger: Logger
+        metrics: GatewayMetrics, publish: PublishCoordinator?, loops: [TickIngress.Loop], logger: Logger
     ) {
+        self.loops = loops
         self.publish = publish
         self.configuration = configuration
         self.stats = stats
@@ -86,7 +89,13 @@ public final class Gateway: Sendable {
                     fanout.value.checkStaleness(now: WallClock.nowNanos())
                 }
             }
-            loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox()))
+            if configuration.idleTimeout != nil {
+                // One timer per loop for every connection's idle limit.
+                eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                    fanout.value.tickConnections(now: .now())
+                }
+            }
+            loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox(maxQueuedTicks: configuration.maxQueuedTicksPerLoop)))
         }
         let fanoutByLoop = fanouts
         let bootstrap = ServerBootstrap(group: group)
@@ -130,19 +139,40 @@ public final class Gateway: Sendable {
             }
         }
         let ingress = TickIngress(loops: loops, stats: stats, metrics: metrics, logger: logger)
-        reader.start { records in ingress.handle(records) }
+        reader.start(onGap: { gap in ingress.handle(gap) }, onBatch: { records in ingress.handle(records) })
         logger.info("gateway listening on \(configuration.host):\(serverChannel.localAddress?.port ?? configuration.port), reading \(reader.partitionCount) partition(s) of \(configuration.topic) from \(configuration.kafka.brokers)")
         return Gateway(
             configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
-            metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator, logger: logger)
+            metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator,
+            loops: loops, logger: logger)
     }
 
     /// Number of partitions being read.
     public var partitionCount: Int { reader.partitionCount }
 
+    /// Graceful shutdown: stop accepting, send every connection GOAWAY and
+    /// end its open calls with UNAVAILABLE ("server shutting down", so
+    /// clients reconnect elsewhere), wait up to `shutdownGrace` for the
+    /// connections to close, then close Kafka and the event loops.
     public func shutdown() async {
         try? await serverChannel.close()
         try? await metricsChannel?.close()
+        let open = await withTaskGroup(of: Int.self) { group in
+            for loop in loops {
+                group.addTask {
+                    (try? await loop.eventLoop.submit { loop.fanout.value.drainConnections() }.get()) ?? 0
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        if open > 0 {
+            let deadline = ContinuousClock.now + configuration.shutdownGrace
+            while stats.connections.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            let left = stats.connections.load(ordering: .relaxed)
+            if left > 0 { logger.notice("closing \(left) connection(s) that did not finish draining in time") }
+        }
         let reader = self.reader
         let publish = self.publish
         await runOnDedicatedThread(name: "kafka-close") {

@@ -30,6 +30,16 @@ public struct GatewayConfiguration: Sendable {
     public var enablePublish: Bool = true
     /// The symbols this gateway serves, or nil for any well-formed symbol.
     public var symbolCatalog: Set<String>? = nil
+    /// A connection with no open stream for this long is closed with
+    /// GOAWAY; nil: never.
+    public var idleTimeout: Duration? = nil
+    /// How long `shutdown` lets connections drain (GOAWAY sent, calls
+    /// ended UNAVAILABLE) before it closes what is left.
+    public var shutdownGrace: Duration = .seconds(5)
+    /// Ticks an event loop may have waiting before the Kafka reader drops
+    /// that loop's copy of a batch (and tells the affected streams) rather
+    /// than hold every other loop back.
+    public var maxQueuedTicksPerLoop: Int = 65_536
 
     public init(kafka: KafkaConfiguration) {
         self.kafka = kafka

@@ -12,6 +12,14 @@ public final class GatewayStats: Sendable {
     let deliveries = Atomic<Int>(0)
     let slowStreamResets = Atomic<Int>(0)
     let requestErrors = Atomic<Int>(0)
+    /// Call and publish-ledger objects alive (a leak shows as growth).
+    let callObjects = Atomic<Int>(0)
+    let ledgerObjects = Atomic<Int>(0)
+    /// Ticks an event loop's inbox had no room for (the loop fell behind;
+    /// its affected streams were ended UNAVAILABLE).
+    let ticksDroppedForLoops = Atomic<Int>(0)
+    /// Kafka gaps passed on to subscribers (their streams ended DATA_LOSS).
+    let kafkaGapsReported = Atomic<Int>(0)
     private let errorsByCode = Mutex<[Int]>(Array(repeating: 0, count: 17))
 
     /// A request ended or was refused with gRPC status `code` (rare: a lock is fine).
@@ -48,6 +56,9 @@ public final class GatewayStats: Sendable {
         public var deliveries: Int
         public var slowStreamResets: Int
         public var requestErrors: Int
+        public var callObjects: Int
+        public var ledgerObjects: Int
+        public var ticksDroppedForLoops: Int
     }
 
     public var snapshot: Snapshot {
@@ -59,6 +70,9 @@ public final class GatewayStats: Sendable {
             ticksMalformed: ticksMalformed.load(ordering: .relaxed),
             deliveries: deliveries.load(ordering: .relaxed),
             slowStreamResets: slowStreamResets.load(ordering: .relaxed),
-            requestErrors: requestErrors.load(ordering: .relaxed))
+            requestErrors: requestErrors.load(ordering: .relaxed),
+            callObjects: callObjects.load(ordering: .relaxed),
+            ledgerObjects: ledgerObjects.load(ordering: .relaxed),
+            ticksDroppedForLoops: ticksDroppedForLoops.load(ordering: .relaxed))
     }
 }

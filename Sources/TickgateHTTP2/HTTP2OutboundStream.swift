@@ -33,4 +33,20 @@ package final class HTTP2OutboundStream {
     package func discardPending() {
         pending.clear()
     }
+
+    /// Read bytes at the front are given back once they outweigh what is
+    /// still unread (and a few KiB): a reader that always leaves a little
+    /// pending must not make the buffer grow with every byte it took. The
+    /// move costs at most what was read since the last one, so it is
+    /// amortised; the capacity stays within a small multiple of the most
+    /// that was ever pending at once.
+    package func compactPending() {
+        if pending.readableBytes == 0 {
+            pending.clear()
+        } else if pending.readerIndex >= Self.compactionFloor && pending.readerIndex >= pending.readableBytes {
+            pending.discardReadBytes()
+        }
+    }
+
+    static let compactionFloor = 16 * 1024
 }

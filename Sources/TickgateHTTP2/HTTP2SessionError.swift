@@ -1,5 +1,5 @@
 /// A connection-level HTTP/2 failure: the connection cannot go on.
-package struct HTTP2SessionError: Error, CustomStringConvertible {
+package struct HTTP2SessionError: Error, Equatable, CustomStringConvertible {
     package let code: Int
     package let detail: String
 

@@ -105,7 +105,7 @@ final class Recorder: NGHTTP2SessionDelegate {
         let body = HTTP2OutboundStream()
         let id = try #require(pair.client.submitRequest(headers: requestHeaders, body: body))
         try pair.pump()
-        pair.client.submitReset(streamID: id, errorCode: 8)
+        pair.client.submitReset(streamID: id, errorCode: .cancel)
         try pair.pump()
         #expect(pair.serverEvents.closed.first?.0 == id)
         #expect(pair.serverEvents.closed.first?.1 == 8)

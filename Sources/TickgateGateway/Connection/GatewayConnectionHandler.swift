@@ -3,43 +3,47 @@ import Logging
 import NIOCore
 import TickgateHTTP2
 
-/// One client connection: an nghttp2 server session driven by NIO. Lives on
-/// its channel's event loop; everything it touches is loop-local.
+/// One client connection: an nghttp2 server session driven by NIO through
+/// ``HTTP2ChannelDriver``, with its lifecycle in ``ConnectionStateMachine``.
+/// Lives on its channel's event loop; everything it touches is loop-local.
 final class GatewayConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let configuration: GatewayConfiguration
-    let fanout: LoopFanout
-    let session: NGHTTP2Session
-    let allocator: ByteBufferAllocator
+    let driver: HTTP2ChannelDriver
+    private let fanout: LoopFanout
     private let logger: Logger
-    private var streams: [Int32: GatewayStream] = [:]
-    private var dirtyStreams: [GatewayStream] = []
+    private var machine: ConnectionStateMachine
+    private(set) var callContext: CallContext!
+    private var calls: [Int32: any GatewayCall] = [:]
+    private var queuedCalls: [any GatewayCall] = []
     private var context: ChannelHandlerContext?
-    private var outBuffer: ByteBuffer
-    private var inRead = false
-    private var flushRequested = false
-    /// Listed in the loop's dirty connections.
-    var isDirty = false
+    private var drainDeadline: Scheduled<Void>?
+    private let publishEnabled: Bool
 
     init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger) {
-        self.configuration = configuration
         self.fanout = fanout
         self.logger = logger
-        self.allocator = ByteBufferAllocator()
+        self.publishEnabled = configuration.enablePublish
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = UInt32(configuration.maxConcurrentStreamsPerConnection)
-        self.session = NGHTTP2Session(role: .server, settings: settings)
-        // Sized from the previous write, so that idle connections hold
-        // almost nothing and busy ones rarely grow it.
-        self.outBuffer = allocator.buffer(capacity: 0)
-        session.delegate = self
+        let allocator = ByteBufferAllocator()
+        self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .server, settings: settings), allocator: allocator)
+        self.machine = ConnectionStateMachine(
+            limits: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }, drainGrace: .seconds(5)),
+            now: .now())
+        self.callContext = CallContext(connection: self, fanout: fanout, limits: .init(configuration), allocator: allocator)
+        driver.session.delegate = self
     }
+
+    var stats: GatewayStats { fanout.stats }
+
+    // MARK: channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         fanout.stats.connections.add(1, ordering: .relaxed)
+        fanout.register(self)
         if context.channel.isActive { flush() }
     }
 
@@ -49,15 +53,12 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        inRead = true
-        defer { inRead = false }
         do {
-            try session.receive(bytes)
+            try driver.read(unwrapInboundIn(data))
         } catch {
             logger.debug("closing connection: \(error)")
             flush()
-            context.close(promise: nil)
+            perform(.close)
         }
     }
 
@@ -72,102 +73,188 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        tearDown()
+        perform(machine.channelInactive())
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        tearDown()
+        perform(machine.channelInactive())
         self.context = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error: \(error)")
-        context.close(promise: nil)
+        perform(.close)
     }
 
-    private var tornDown = false
+    // MARK: lifecycle
 
-    /// Frees every stream's subscriptions and the nghttp2 session. Idempotent.
+    /// Graceful drain (server shutdown): GOAWAY, open calls end
+    /// UNAVAILABLE, the socket closes once they have (or at the deadline).
+    func drain(_ reason: ConnectionStateMachine.DrainReason) {
+        perform(machine.drain(reason, now: .now()))
+        flush()
+    }
+
+    /// The loop's periodic check (idle limit).
+    func tick(now: NIODeadline) {
+        let actions = machine.tick(now: now)
+        guard !actions.isEmpty else { return }
+        perform(actions)
+        flush()
+    }
+
+    private func perform(_ actions: [ConnectionStateMachine.Action]) {
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .sendGoAway(_, let debug):
+            // nghttp2 knows the last stream it processed, refused and
+            // rejected ones included; the machine counts only accepted ones.
+            driver.session.submitGoAway(debug: debug)
+            requestFlush()
+        case .endOpenStreams(let status):
+            for call in calls.values { call.end(status) }
+        case .scheduleDeadline(let deadline):
+            guard let context else { return }
+            drainDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+                perform(machine.deadlinePassed())
+            }
+        case .refuseStream:
+            break  // handled where the stream arrives
+        case .close:
+            context?.close(promise: nil)
+        case .tearDown:
+            tearDown()
+        }
+    }
+
+    /// Frees every call's subscriptions and the nghttp2 session. Once.
     private func tearDown() {
-        guard !tornDown else { return }
-        tornDown = true
-        let open = streams.values
-        streams.removeAll()
-        for stream in open { stream.closed() }
-        dirtyStreams.removeAll()
-        session.close()
+        drainDeadline?.cancel()
+        let open = calls.values
+        calls.removeAll()
+        for call in open { call.closed() }
+        queuedCalls.removeAll()
+        driver.close()
+        fanout.unregister(self)
         fanout.stats.connections.subtract(1, ordering: .relaxed)
     }
 
     // MARK: writing
 
-    func streamBecameDirty(_ stream: GatewayStream) {
-        dirtyStreams.append(stream)
-        fanout.markDirty(self)
+    func queueForFlush(_ call: some GatewayCall) {
+        queuedCalls.append(call)
+        if machine.outputQueued() { fanout.markDirty(self) }
     }
 
-    /// Control messages (acks, trailers, resets, publish summaries): flushed
+    /// Control frames (acks, trailers, resets, publish summaries): flushed
     /// at the end of the read, or on the next loop turn when they come from
     /// outside a read.
     func requestFlush() {
-        if inRead { return }
-        fanout.markDirty(self)
+        if driver.inRead { return }
+        if machine.outputQueued() { fanout.markDirty(self) }
         fanout.scheduleFlush()
     }
 
-    /// Hands every ready stream to nghttp2 and writes what it produces, in
-    /// one socket write. Skipped while the socket is not writable: bytes then
-    /// wait in the streams' pending buffers, which are bounded.
+    /// A call is past its bound: hand what waits to nghttp2 and the socket
+    /// now. Not possible inside a read (nghttp2 does not allow sending from
+    /// inside its receive) or while the socket is not writable.
+    func flushNow(for call: some GatewayCall) -> Bool {
+        guard !driver.inRead, let context, context.channel.isWritable else { return false }
+        driver.session.resume(call.outbound)
+        flush()
+        return true
+    }
+
+    /// Hands every call with output to nghttp2 and writes what it
+    /// produces, in one socket write. Skipped while the socket is not
+    /// writable: bytes then wait in the calls' pending buffers, which are
+    /// bounded.
     func flush() {
-        for stream in dirtyStreams {
-            stream.isDirty = false
-            session.resume(stream.outbound)
-        }
-        defer {
-            // What nghttp2 and the socket could not take now is the backlog.
-            for stream in dirtyStreams { stream.checkBacklog() }
-            dirtyStreams.removeAll(keepingCapacity: true)
-        }
-        guard let context, !tornDown, context.channel.isWritable else { return }
-        do {
-            try session.send(into: &outBuffer)
-        } catch {
+        machine.flushStarted()
+        guard let context, !machine.isTornDown else { return }
+        let session = driver.session
+        let outcome = driver.flush(context: context, beforeSend: {
+            for call in queuedCalls {
+                call.isQueuedForFlush = false
+                session.resume(call.outbound)
+            }
+            queuedCalls.removeAll(keepingCapacity: true)
+        })
+        if case .failed(let error) = outcome {
             logger.debug("closing connection: \(error)")
-            context.close(promise: nil)
+            perform(.close)
             return
         }
-        if outBuffer.readableBytes > 0 {
-            let written = outBuffer.readableBytes
-            context.writeAndFlush(wrapOutboundOut(outBuffer), promise: nil)
-            outBuffer = allocator.buffer(capacity: written < 1024 ? 0 : min(written, 256 * 1024))
-        }
-        if session.isFinished {
-            context.close(promise: nil)
-        }
+        if driver.isFinished { perform(machine.sessionFinished()) }
     }
 }
 
 extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
     func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {
-        if let stream = streams[streamID] {
-            stream.receivedHeaders(headers, endStream: endStream)
+        if let call = calls[streamID] {
+            // Request trailers: an END_STREAM like any other.
+            if endStream { call.receivedEndStream() }
             return
         }
-        let stream = GatewayStream(streamID: streamID, connection: self)
-        streams[streamID] = stream
-        stream.receivedHeaders(headers, endStream: endStream)
+        switch RequestHeadValidator.validate(headers) {
+        case .rejectHTTP(let status, let reason):
+            driver.session.submitResponse(
+                streamID: streamID, headers: [HTTP2Header(":status", String(status)), HTTP2Header("x-tickgate-error", reason)], body: nil)
+            requestFlush()
+        case .rejectGRPC(let status, let extra):
+            respondTrailersOnly(streamID: streamID, status, extra: extra)
+        case .accept:
+            if machine.streamOpened(id: streamID) == .refuseStream {
+                driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
+                requestFlush()
+                return
+            }
+            let call: any GatewayCall
+            if headers[first: ":path"] == GRPCProtocol.publishPath {
+                guard publishEnabled, let publisher = fanout.publish else {
+                    _ = machine.streamClosed(now: .now())
+                    respondTrailersOnly(streamID: streamID, GRPCStatus(.unimplemented, "publishing is turned off on this gateway"), extra: [])
+                    return
+                }
+                call = PublishCall(streamID: streamID, context: callContext, publisher: publisher)
+            } else {
+                call = StreamCall(streamID: streamID, context: callContext)
+            }
+            calls[streamID] = call
+            call.start(endStream: endStream)
+        }
+    }
+
+    private func respondTrailersOnly(streamID: Int32, _ status: GRPCStatus, extra: [HTTP2Header]) {
+        fanout.stats.recordRequestError(code: status.code.rawValue)
+        driver.session.submitResponse(
+            streamID: streamID,
+            headers: [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCProtocol.contentType)] + status.trailerFields + extra,
+            body: nil)
+        requestFlush()
     }
 
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
-        streams[streamID]?.receivedData(bytes)
+        calls[streamID]?.receivedData(bytes)
     }
 
     func sessionDidReceiveEndStream(streamID: Int32) {
-        streams[streamID]?.receivedEndStream()
+        calls[streamID]?.receivedEndStream()
     }
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
-        streams.removeValue(forKey: streamID)?.closed()
+        guard let call = calls.removeValue(forKey: streamID) else { return }
+        call.closed()
+        perform(machine.streamClosed(now: .now()))
+    }
+
+    func sessionDidReceiveGoAway() {
+        perform(machine.drain(.peerGoAway, now: .now()))
     }
 }

@@ -105,7 +105,7 @@ public final class FanoutBenchHarness {
     /// per connection. Returns the bytes the connections wrote.
     @discardableResult
     public func deliver(_ batch: Batch) -> Int {
-        fanout.deliver([batch.batch])
+        fanout.deliver([.ticks(batch.batch)])
         return drainOutbound()
     }
 

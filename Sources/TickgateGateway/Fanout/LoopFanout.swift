@@ -1,6 +1,7 @@
 import NIOCore
-import TickgateModel
 import Synchronization
+import TickgateHTTP2
+import TickgateModel
 
 /// Everything the gateway routes on one event loop: the symbol table of the
 /// loop's streams and the connections that have bytes to write. Ticks arrive
@@ -16,8 +17,18 @@ final class LoopFanout {
     /// Subscribed symbols reported stale, with their last tick time (t3).
     private(set) var staleSymbols: [String: Int64] = [:]
     var staleAfterNanos: Int64? = nil
-    var table = SubscriptionTable<GatewayStream>()
+    private(set) var table = SubscriptionTable<StreamCall>()
     private var dirtyConnections: [GatewayConnectionHandler] = []
+    /// Connections of this loop, for shutdown.
+    private(set) var connections: [ObjectIdentifier: GatewayConnectionHandler] = [:]
+    /// Inside a delivery pass: table removals wait until it is done (the
+    /// pass iterates the table's lists). The calls are kept alive here.
+    private var delivering = false
+    private var deferredRemovals: [(String, StreamCall)] = []
+    /// Most ticks one loop turn delivers; the rest wait for the next turn,
+    /// so reads (window updates) and writes interleave with a long burst
+    /// and no single turn puts more than this into any one stream.
+    static let maxTicksPerTurn = 4096
 
     init(eventLoop: any EventLoop, stats: GatewayStats, metrics: GatewayMetrics? = nil, publish: PublishCoordinator? = nil) {
         self.eventLoop = eventLoop
@@ -26,33 +37,112 @@ final class LoopFanout {
         self.publish = publish
     }
 
-    /// Delivers every batch taken in this loop turn, then writes each
-    /// connection once.
-    func deliver(_ batches: [TickFrameBatch]) {
-        var deliveries = 0
-        for batch in batches {
-            batch.buffer.withUnsafeReadableBytes { raw in
-                for entry in batch.entries {
-                    guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
-                    if !staleSymbols.isEmpty, staleSymbols.removeValue(forKey: entry.symbol) != nil {
-                        // Back to life: say so before its first tick.
-                        subscribers.forEach {
-                            $0.sendStatus(symbol: entry.symbol, stale: false, lastTickTimeNanos: batch.firstReceiveNanos)
-                        }
-                    }
-                    let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
-                    subscribers.forEach { $0.enqueueTick(bytes) }
-                    deliveries &+= subscribers.count
-                }
-            }
+    // MARK: subscriptions
+
+    func subscribe(_ symbol: String, _ call: StreamCall) {
+        table.add(symbol, call)
+    }
+
+    func unsubscribe(_ symbol: String, _ call: StreamCall) {
+        if delivering {
+            deferredRemovals.append((symbol, call))
+        } else {
+            table.remove(symbol, call)
         }
+    }
+
+    func register(_ connection: GatewayConnectionHandler) { connections[ObjectIdentifier(connection)] = connection }
+    func unregister(_ connection: GatewayConnectionHandler) { connections[ObjectIdentifier(connection)] = nil }
+
+    /// Starts a graceful drain of every connection; returns how many were open.
+    func drainConnections() -> Int {
+        let open = Array(connections.values)
+        for connection in open { connection.drain(.shutdown) }
         flushDirtyConnections()
-        if deliveries > 0 {
-            stats.deliveries.add(deliveries, ordering: .relaxed)
-            if let metrics, let first = batches.first?.firstReceiveNanos, first > 0 {
-                metrics.recordGatewayToWrite(nanos: WallClock.nowNanos() - first)
+        return open.count
+    }
+
+    /// The loop's one timer for every connection's limits.
+    func tickConnections(now: NIODeadline) {
+        for connection in Array(connections.values) { connection.tick(now: now) }
+    }
+
+    // MARK: delivery
+
+    /// Drains up to one turn's worth of the inbox, then writes each
+    /// connection once; comes back on the next turn for the rest.
+    func drain(_ inbox: LoopInbox) {
+        let (deliveries, more) = inbox.take(maxTicks: Self.maxTicksPerTurn)
+        deliver(deliveries)
+        if more {
+            eventLoop.assumeIsolatedUnsafeUnchecked().execute { self.drain(inbox) }
+        }
+    }
+
+    func deliver(_ deliveries: [LoopDelivery]) {
+        var count = 0
+        var firstReceive: Int64 = 0
+        delivering = true
+        for delivery in deliveries {
+            switch delivery {
+            case .ticks(let batch):
+                if firstReceive == 0 { firstReceive = batch.firstReceiveNanos }
+                count &+= deliver(batch)
+            case .lost(let symbols, let status):
+                endSubscribers(of: symbols, status)
             }
         }
+        delivering = false
+        applyDeferredRemovals()
+        flushDirtyConnections()
+        if count > 0 {
+            stats.deliveries.add(count, ordering: .relaxed)
+            if let metrics, firstReceive > 0 {
+                metrics.recordGatewayToWrite(nanos: WallClock.nowNanos() - firstReceive)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func deliver(_ batch: TickFrameBatch) -> Int {
+        var count = 0
+        batch.buffer.withUnsafeReadableBytes { raw in
+            for entry in batch.entries {
+                guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
+                if !staleSymbols.isEmpty, staleSymbols.removeValue(forKey: entry.symbol) != nil {
+                    // Back to life: say so before its first tick.
+                    subscribers.forEach {
+                        $0.sendStatus(symbol: entry.symbol, stale: false, lastTickTimeNanos: batch.firstReceiveNanos)
+                    }
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
+                subscribers.forEach { $0.enqueueTick(bytes) }
+                count &+= subscribers.count
+            }
+        }
+        return count
+    }
+
+    /// Ends every call subscribed to any of `symbols`.
+    func endSubscribers(of symbols: Set<String>, _ status: GRPCStatus) {
+        var calls: [ObjectIdentifier: StreamCall] = [:]
+        for symbol in symbols {
+            table.subscribers(of: symbol)?.forEach { calls[ObjectIdentifier($0)] = $0 }
+        }
+        let wasDelivering = delivering
+        delivering = true
+        for call in calls.values { call.end(status) }
+        delivering = wasDelivering
+        if !wasDelivering {
+            applyDeferredRemovals()
+            flushDirtyConnections()
+        }
+    }
+
+    private func applyDeferredRemovals() {
+        guard !deferredRemovals.isEmpty else { return }
+        for (symbol, call) in deferredRemovals { table.remove(symbol, call) }
+        deferredRemovals.removeAll(keepingCapacity: true)
     }
 
     /// Once a second: subscribed symbols whose last tick is older than
@@ -60,13 +150,18 @@ final class LoopFanout {
     func checkStaleness(now: Int64) {
         guard let limit = staleAfterNanos else { return }
         let lastTicks = stats.lastTickTimes()
+        delivering = true
         table.forEachSymbol { symbol, subscribers in
             guard staleSymbols[symbol] == nil, let last = lastTicks[symbol], now - last > limit else { return }
             staleSymbols[symbol] = last
             subscribers.forEach { $0.sendStatus(symbol: symbol, stale: true, lastTickTimeNanos: last) }
         }
+        delivering = false
+        applyDeferredRemovals()
         flushDirtyConnections()
     }
+
+    // MARK: writing
 
     private var flushScheduled = false
 
@@ -82,24 +177,19 @@ final class LoopFanout {
     }
 
     func markDirty(_ connection: GatewayConnectionHandler) {
-        guard !connection.isDirty else { return }
-        connection.isDirty = true
         dirtyConnections.append(connection)
     }
 
-    /// One write per connection per batch.
+    /// One write per connection per pass.
     func flushDirtyConnections() {
         guard !dirtyConnections.isEmpty else { return }
         // A flush can mark connections dirty again (a stream reset as too
         // slow queues its RST_STREAM): those join this same pass.
         var index = 0
         while index < dirtyConnections.count {
-            let connection = dirtyConnections[index]
-            connection.isDirty = false
-            connection.flush()
+            dirtyConnections[index].flush()
             index += 1
         }
         dirtyConnections.removeAll(keepingCapacity: true)
     }
 }
-

@@ -1,40 +1,102 @@
 import Synchronization
+import TickgateHTTP2
 
-/// Batches waiting for one event loop. The Kafka reader pushes; the loop
-/// takes everything queued in one turn, delivers it all and then writes
-/// each connection once. The busier the loop, the more each write carries.
-/// One lock per batch, never per delivery.
+/// What the Kafka reader hands one event loop.
+enum LoopDelivery: Sendable {
+    /// Ticks to deliver.
+    case ticks(TickFrameBatch)
+    /// End the calls subscribed to any of these symbols with `status`:
+    /// ticks of theirs were lost before this point (the loop fell too far
+    /// behind, or Kafka no longer held them).
+    case lost(symbols: Set<String>, status: GRPCStatus)
+}
+
+/// Deliveries waiting for one event loop. The Kafka reader pushes and never
+/// waits; the loop takes a bounded number of ticks per turn, delivers them
+/// and writes each connection once. The busier the loop, the more each
+/// write carries. One lock per batch, never per delivery.
+///
+/// Bounded: when a loop has more ticks queued than its limit, the reader
+/// drops that loop's copy of the batch (other loops are not held back),
+/// and the loop tells every stream subscribed to a dropped symbol, by
+/// ending it (UNAVAILABLE), once it catches up: never a silent gap.
 final class LoopInbox: Sendable {
     private struct State {
-        var batches: [TickFrameBatch] = []
+        var queue: [LoopDelivery] = []
         var ticks = 0
         var scheduled = false
+        /// Symbols of batches dropped since the loop last caught up.
+        var dropped: Set<String> = []
+        var droppedTicks = 0
     }
 
     private let state = Mutex(State())
+    let maxQueuedTicks: Int
 
-    /// Queues `batch`; true when the loop must be woken (no drain pending).
-    func push(_ batch: TickFrameBatch) -> Bool {
+    init(maxQueuedTicks: Int) {
+        self.maxQueuedTicks = maxQueuedTicks
+    }
+
+    enum PushResult { case queued(wake: Bool), dropped }
+
+    /// Queues `batch` unless the loop is over its bound.
+    func push(_ batch: TickFrameBatch) -> PushResult {
         state.withLock { state in
-            state.batches.append(batch)
+            // Once dropping, keep dropping until the loop has caught up, so
+            // that no stream gets ticks after a gap before it is told.
+            if state.ticks >= maxQueuedTicks || !state.dropped.isEmpty {
+                for entry in batch.entries { state.dropped.insert(entry.symbol) }
+                state.droppedTicks += batch.entries.count
+                return .dropped
+            }
+            state.queue.append(.ticks(batch))
             state.ticks += batch.entries.count
+            defer { state.scheduled = true }
+            return .queued(wake: !state.scheduled)
+        }
+    }
+
+    /// Queues a notice; true when the loop must be woken.
+    func push(_ notice: LoopDelivery) -> Bool {
+        state.withLock { state in
+            state.queue.append(notice)
             defer { state.scheduled = true }
             return !state.scheduled
         }
     }
 
-    /// Everything queued so far; the next push wakes the loop again.
-    func takeAll() -> [TickFrameBatch] {
+    /// Up to about `maxTicks` ticks (whole batches, at least one) and the
+    /// notices between them. `more`: the loop must come back for the rest.
+    func take(maxTicks: Int) -> (deliveries: [LoopDelivery], more: Bool) {
         state.withLock { state in
-            let batches = state.batches
-            state.batches.removeAll(keepingCapacity: true)
-            state.ticks = 0
-            state.scheduled = false
-            return batches
+            var taken = 0
+            var count = 0
+            for item in state.queue {
+                if case .ticks(let batch) = item {
+                    if taken > 0 && taken + batch.entries.count > maxTicks { break }
+                    taken += batch.entries.count
+                }
+                count += 1
+            }
+            let deliveries = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            state.ticks -= taken
+            if state.queue.isEmpty, !state.dropped.isEmpty {
+                // Caught up: the drop becomes a notice, after everything
+                // that was queued before it.
+                let message = "this gateway fell behind: \(state.droppedTicks) tick(s) for this stream's event loop were dropped; resubscribe"
+                let notice = LoopDelivery.lost(symbols: state.dropped, status: GRPCStatus(.unavailable, message))
+                state.dropped = []
+                state.droppedTicks = 0
+                state.scheduled = false
+                return (deliveries + [notice], false)
+            }
+            let more = !state.queue.isEmpty
+            state.scheduled = more
+            return (deliveries, more)
         }
     }
 
-    /// Ticks queued and not yet taken: the reader waits while this is large,
-    /// so a slow loop makes Kafka lag grow instead of memory.
+    /// Ticks queued and not yet taken.
     var queuedTicks: Int { state.withLock { $0.ticks } }
 }

@@ -4,9 +4,14 @@
 /// Subscribers are held unretained: whoever adds one keeps it alive and
 /// removes it before releasing it (a gateway stream removes all its
 /// symbols when it closes). Iterating then costs no reference counting.
+/// Adding and removing one subscriber of a symbol is O(1) (an index per
+/// member, swap-remove), so N subscribers of one symbol cost O(N) to build
+/// and to tear down.
 struct SubscriptionTable<Subscriber: AnyObject> {
     final class Subscribers {
         private(set) var members: ContiguousArray<Unmanaged<Subscriber>> = []
+        /// Where each member sits in `members`.
+        private var slots: [ObjectIdentifier: Int] = [:]
 
         var count: Int { members.count }
         var list: [Subscriber] { members.map { $0.takeUnretainedValue() } }
@@ -19,15 +24,26 @@ struct SubscriptionTable<Subscriber: AnyObject> {
         }
 
         func contains(_ subscriber: Subscriber) -> Bool {
-            members.contains { $0.toOpaque() == Unmanaged.passUnretained(subscriber).toOpaque() }
+            slots[ObjectIdentifier(subscriber)] != nil
         }
 
-        func append(_ subscriber: Subscriber) { members.append(.passUnretained(subscriber)) }
+        /// False if it was there already.
+        func insert(_ subscriber: Subscriber) -> Bool {
+            let id = ObjectIdentifier(subscriber)
+            guard slots[id] == nil else { return false }
+            slots[id] = members.count
+            members.append(.passUnretained(subscriber))
+            return true
+        }
 
+        /// False if it was not there. The last member takes its place.
         func remove(_ subscriber: Subscriber) -> Bool {
-            let target = Unmanaged.passUnretained(subscriber).toOpaque()
-            guard let index = members.firstIndex(where: { $0.toOpaque() == target }) else { return false }
-            members.remove(at: index)
+            guard let index = slots.removeValue(forKey: ObjectIdentifier(subscriber)) else { return false }
+            let last = members.removeLast()
+            if index < members.count {
+                members[index] = last
+                slots[ObjectIdentifier(last.takeUnretainedValue())] = index
+            }
             return true
         }
     }
@@ -45,8 +61,7 @@ struct SubscriptionTable<Subscriber: AnyObject> {
             entry = Subscribers()
             bySymbol[symbol] = entry
         }
-        guard !entry.contains(subscriber) else { return false }
-        entry.append(subscriber)
+        guard entry.insert(subscriber) else { return false }
         count += 1
         return true
     }

@@ -1,12 +1,16 @@
 import Synchronization
 import Logging
 import NIOCore
+import TickgateHTTP2
 import TickgateKafka
 import TickgateModel
 
 /// Runs on the Kafka reader's thread: turns each Kafka batch into one
 /// buffer of gRPC-framed ticks (decode once, stamp, encode once per tick)
-/// and hands it to every event loop with one `execute` per loop per batch.
+/// and hands it to every event loop with at most one `execute` per loop
+/// per batch. It never waits for a loop: a loop that fell behind by more
+/// than its inbox holds loses its copy of the batch and tells the streams
+/// concerned (``LoopInbox``), while every other loop goes on.
 final class TickIngress: Sendable {
     struct Loop: Sendable {
         let eventLoop: any EventLoop
@@ -14,20 +18,19 @@ final class TickIngress: Sendable {
         let inbox: LoopInbox
     }
 
-    /// Ticks a loop may have queued before the reader waits for it: a slow
-    /// loop makes Kafka lag grow instead of memory.
-    static let maxQueuedTicksPerLoop = 65_536
-
     let loops: [Loop]
     let stats: GatewayStats
     let metrics: GatewayMetrics
-    let logger: Logger
+    let log: RateLimitedLogger
+    /// The partition each symbol was last read from (reader thread only;
+    /// behind a lock for Sendable's sake, uncontended).
+    private let partitions = Mutex<[String: Int32]>([:])
 
     init(loops: [Loop], stats: GatewayStats, metrics: GatewayMetrics, logger: Logger) {
         self.loops = loops
         self.stats = stats
         self.metrics = metrics
-        self.logger = logger
+        self.log = RateLimitedLogger(logger: logger)
     }
 
     func handle(_ records: UnsafeBufferPointer<KafkaRecord>) {
@@ -46,15 +49,15 @@ final class TickIngress: Sendable {
             do {
                 let tick = try TickTranscoder.transcodeTimed(kafkaPayload: record.value, stamp: stamp, into: &buffer)
                 entries.append(.init(symbol: tick.symbol, start: start, length: buffer.writerIndex - start))
-                lastTicks[tick.symbol] = stamp.receiveTimeNanos
+                if lastTicks.updateValue(stamp.receiveTimeNanos, forKey: tick.symbol) == nil {
+                    notePartition(record.partition, of: tick.symbol)
+                }
                 metrics.recordKafkaHop(nanos: stamp.receiveTimeNanos - tick.publishTimeNanos)
                 metrics.recordGatewayInside(nanos: tick.dispatchTimeNanos - stamp.receiveTimeNanos)
             } catch {
                 buffer.moveWriterIndex(to: start)
                 malformed += 1
-                if stats.ticksMalformed.load(ordering: .relaxed) < 10 {
-                    logger.warning("skipping Kafka message at partition \(record.partition) offset \(record.offset): \(error)")
-                }
+                log.log(level: .warning, kind: "malformed", "skipping Kafka message at partition \(record.partition) offset \(record.offset): \(error)")
             }
         }
         stats.ticksConsumed.add(entries.count, ordering: .relaxed)
@@ -63,24 +66,38 @@ final class TickIngress: Sendable {
         guard !entries.isEmpty else { return }
         let batch = TickFrameBatch(buffer: buffer, entries: entries, firstReceiveNanos: firstReceive)
         for loop in loops {
-            while loop.inbox.queuedTicks >= Self.maxQueuedTicksPerLoop {
-                usleepMicros(200)
-            }
-            if loop.inbox.push(batch) {
-                let fanout = loop.fanout
-                let inbox = loop.inbox
-                loop.eventLoop.execute {
-                    fanout.value.deliver(inbox.takeAll())
-                }
+            switch loop.inbox.push(batch) {
+            case .queued(let wake):
+                if wake { wakeUp(loop) }
+            case .dropped:
+                stats.ticksDroppedForLoops.add(entries.count, ordering: .relaxed)
+                log.log(level: .warning, kind: "loop-behind", "an event loop fell \(loop.inbox.maxQueuedTicks) ticks behind Kafka: dropping its ticks until it catches up; its affected streams are ended UNAVAILABLE")
             }
         }
     }
-}
 
-#if canImport(Glibc)
-import Glibc
-#endif
+    private func notePartition(_ partition: Int32, of symbol: String) {
+        partitions.withLock { map in
+            if map[symbol] != partition { map[symbol] = partition }
+        }
+    }
 
-func usleepMicros(_ micros: Int) {
-    usleep(UInt32(micros))
+    /// Kafka lost ticks of a partition (retention ran ahead of the reader,
+    /// or the log was truncated): every stream subscribed to a symbol of
+    /// that partition is told, by ending it DATA_LOSS.
+    func handle(_ gap: KafkaGap) {
+        let symbols = partitions.withLock { map in Set(map.filter { $0.value == gap.partition }.keys) }
+        guard !symbols.isEmpty else { return }
+        stats.kafkaGapsReported.add(1, ordering: .relaxed)
+        let status = GRPCStatus(.dataLoss, "Kafka no longer holds ticks of this stream's symbols (\(gap))")
+        for loop in loops where loop.inbox.push(.lost(symbols: symbols, status: status)) {
+            wakeUp(loop)
+        }
+    }
+
+    private func wakeUp(_ loop: Loop) {
+        let fanout = loop.fanout
+        let inbox = loop.inbox
+        loop.eventLoop.execute { fanout.value.drain(inbox) }
+    }
 }

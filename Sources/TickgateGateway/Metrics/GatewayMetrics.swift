@@ -42,6 +42,8 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_deliveries_total", s.deliveries)
         counter("tickgate_ticks_malformed_total", s.ticksMalformed)
         counter("tickgate_slow_stream_resets_total", s.slowStreamResets)
+        counter("tickgate_loop_dropped_ticks_total", s.ticksDroppedForLoops)
+        gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
         }

@@ -30,6 +30,8 @@ extension NGHTTP2Session {
                 me.delegate?.sessionDidReceiveHeaders(headers, streamID: hd.stream_id, endStream: endStream)
             case NGHTTP2_DATA.rawValue where endStream:
                 me.delegate?.sessionDidReceiveEndStream(streamID: hd.stream_id)
+            case NGHTTP2_GOAWAY.rawValue:
+                me.delegate?.sessionDidReceiveGoAway()
             default:
                 break
             }

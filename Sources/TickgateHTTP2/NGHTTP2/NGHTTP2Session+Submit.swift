@@ -21,9 +21,14 @@ extension NGHTTP2Session {
 
     /// Client: a request whose body comes from `body`. Returns the stream
     /// id, or nil when the session cannot open another stream.
-    package func submitRequest(headers: [HTTP2Header], body: HTTP2OutboundStream) -> Int32? {
+    /// With `body == nil` the HEADERS frame ends the request.
+    package func submitRequest(headers: [HTTP2Header], body: HTTP2OutboundStream?) -> Int32? {
         guard let session else { return nil }
         return withNameValues(headers) { nva, count -> Int32? in
+            guard let body else {
+                let id = nghttp2_submit_request(session, nil, nva, count, nil, nil)
+                return id > 0 ? id : nil
+            }
             var provider = dataProvider(for: body)
             let id = nghttp2_submit_request(session, nil, nva, count, &provider, nil)
             guard id > 0 else { return nil }
@@ -40,15 +45,30 @@ extension NGHTTP2Session {
         _ = nghttp2_session_resume_data(session, stream.streamID)
     }
 
-    package func submitReset(streamID: Int32, errorCode: UInt32) {
+    package func submitReset(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let session else { return }
-        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode.rawValue)
     }
 
-    /// Graceful shutdown: GOAWAY with the last stream id seen.
-    package func submitGoAway(errorCode: UInt32 = 0) {
+    /// GOAWAY naming `lastStreamID`, the highest stream this side
+    /// processed: streams above it were not, and the peer may retry them
+    /// elsewhere. nghttp2 then refuses new streams by itself.
+    /// With no `lastStreamID`, nghttp2's own: the last stream it processed.
+    package func submitGoAway(lastStreamID: Int32? = nil, errorCode: HTTP2ErrorCode = .noError, debug: String = "") {
         guard let session else { return }
-        _ = nghttp2_session_terminate_session(session, errorCode)
+        let last = lastStreamID ?? nghttp2_session_get_last_proc_stream_id(session)
+        var debugBytes = Array(debug.utf8)
+        _ = debugBytes.withUnsafeMutableBufferPointer { buffer in
+            nghttp2_submit_goaway(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode.rawValue,
+                buffer.baseAddress, buffer.count)
+        }
+    }
+
+    /// Client side: GOAWAY with the last stream id the peer started (none).
+    package func terminate(errorCode: HTTP2ErrorCode = .noError) {
+        guard let session else { return }
+        _ = nghttp2_session_terminate_session(session, errorCode.rawValue)
     }
 
     private func dataProvider(for stream: HTTP2OutboundStream) -> nghttp2_data_provider {
@@ -82,7 +102,7 @@ extension HTTP2OutboundStream {
                 buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
             }
             pending.moveReaderIndex(forwardBy: n)
-            if pending.readableBytes == 0 { pending.clear() }
+            compactPending()
         }
         if pending.readableBytes == 0 {
             if finished {

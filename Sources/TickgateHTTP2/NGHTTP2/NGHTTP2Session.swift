@@ -11,6 +11,12 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
     /// END_STREAM arrived on a DATA frame (for HEADERS it comes with the headers).
     func sessionDidReceiveEndStream(streamID: Int32)
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32)
+    /// The peer sent GOAWAY: it opens no more streams.
+    func sessionDidReceiveGoAway()
+}
+
+extension NGHTTP2SessionDelegate {
+    package func sessionDidReceiveGoAway() {}
 }
 
 /// One nghttp2 session (server or client side): the only type that holds an
@@ -46,11 +52,19 @@ package final class NGHTTP2Session {
         Self.installCallbacks(callbacks)
         let me = Unmanaged.passRetained(self)
         self.userData = me
+        // No closed streams are kept for the priority tree (gRPC uses no
+        // priorities): less memory per connection, and it avoids an
+        // assertion nghttp2 can hit when a GOAWAY closes streams that are
+        // also on that list.
+        var option: OpaquePointer?
+        nghttp2_option_new(&option)
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_no_closed_streams(option, 1)
         var session: OpaquePointer?
         let rc: Int32
         switch role {
-        case .server: rc = nghttp2_session_server_new(&session, callbacks, me.toOpaque())
-        case .client: rc = nghttp2_session_client_new(&session, callbacks, me.toOpaque())
+        case .server: rc = nghttp2_session_server_new2(&session, callbacks, me.toOpaque(), option)
+        case .client: rc = nghttp2_session_client_new2(&session, callbacks, me.toOpaque(), option)
         }
         precondition(rc == 0 && session != nil, "nghttp2_session_new failed: \(rc)")
         self.session = session

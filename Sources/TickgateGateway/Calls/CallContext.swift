@@ -1,0 +1,80 @@
+import Synchronization
+import NIOCore
+import TickgateHTTP2
+import TickgateModel
+
+/// What a call may ask of its connection and event loop: the narrow view
+/// a call gets instead of the connection's internals. Owned by the
+/// connection, which outlives its calls.
+final class CallContext {
+    /// The connection owns its calls and closes them all before it goes
+    /// away, so these back-references need no checked `unowned` (which
+    /// costs an atomic per access on the delivery path).
+    private unowned(unsafe) let connection: GatewayConnectionHandler
+    private unowned(unsafe) let fanout: LoopFanout
+    let limits: Limits
+    let allocator: ByteBufferAllocator
+
+    struct Limits {
+        var maxMessageSize: Int
+        var maxPendingBytesPerStream: Int
+        var maxSubscriptionsPerStream: Int
+        var symbolCatalog: Set<String>?
+
+        init(_ configuration: GatewayConfiguration) {
+            maxMessageSize = configuration.maxMessageSize
+            maxPendingBytesPerStream = configuration.maxPendingBytesPerStream
+            maxSubscriptionsPerStream = configuration.maxSubscriptionsPerStream
+            symbolCatalog = configuration.symbolCatalog
+        }
+    }
+
+    init(connection: GatewayConnectionHandler, fanout: LoopFanout, limits: Limits, allocator: ByteBufferAllocator) {
+        self.connection = connection
+        self.fanout = fanout
+        self.limits = limits
+        self.allocator = allocator
+    }
+
+    var stats: GatewayStats { fanout.stats }
+    var eventLoop: any EventLoop { fanout.eventLoop }
+    var publisher: PublishCoordinator? { fanout.publish }
+
+    // MARK: subscriptions
+
+    func subscribe(_ symbol: String, _ call: StreamCall) { fanout.subscribe(symbol, call) }
+    func unsubscribe(_ symbol: String, _ call: StreamCall) { fanout.unsubscribe(symbol, call) }
+    /// When the symbol's last tick arrived, if it is reported stale now.
+    func staleSince(_ symbol: String) -> Int64? { fanout.staleSymbols[symbol] }
+
+    // MARK: output
+
+    func submitResponse(_ call: some GatewayCall, headers: [HTTP2Header]) {
+        connection.driver.session.submitResponse(streamID: call.streamID, headers: headers, body: call.outbound)
+        connection.requestFlush()
+    }
+
+    func submitReset(_ call: some GatewayCall, _ code: HTTP2ErrorCode) {
+        connection.driver.session.submitReset(streamID: call.streamID, errorCode: code)
+        connection.requestFlush()
+    }
+
+    /// The call appended to its pending bytes.
+    @inline(__always)
+    func hasOutput(_ call: some GatewayCall) {
+        guard !call.isQueuedForFlush else { return }
+        call.isQueuedForFlush = true
+        connection.queueForFlush(call)
+    }
+
+    /// Hands what is pending to nghttp2 and the socket now, to make room
+    /// under the call's bound. False when it cannot be done now (inside a
+    /// read, or the socket is not writable): the bytes stay where they are.
+    func makeRoom(for call: some GatewayCall) -> Bool {
+        connection.flushNow(for: call)
+    }
+
+    /// Frames queued outside a read or a delivery (a publish summary):
+    /// written on the next loop turn.
+    func requestFlush() { connection.requestFlush() }
+}

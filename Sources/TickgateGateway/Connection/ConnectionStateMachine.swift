@@ -1,0 +1,164 @@
+import NIOCore
+import TickgateHTTP2
+
+/// The lifecycle of one client connection, as a pure value that returns
+/// what to do; ``GatewayConnectionHandler`` performs the I/O. The clock is
+/// injected (every event that needs the time is given `now`), so tests
+/// drive it without sockets or timers.
+///
+///     active ──drain(reason)──▶ draining ──last stream closed / deadline──▶ closing
+///        │                        ▲
+///        └──peer GOAWAY───────────┘
+///
+///     closing: the socket is closing; (any state) ──channel inactive──▶ closed (torn down, once)
+///
+/// Draining: GOAWAY carries the last stream id this side processed, no new
+/// stream is accepted, open streams finish (on shutdown: with UNAVAILABLE,
+/// so clients reconnect elsewhere), and the connection closes when the
+/// last one has, or at the drain deadline.
+struct ConnectionStateMachine {
+    enum DrainReason: Equatable {
+        /// The server is shutting down: open streams end UNAVAILABLE.
+        case shutdown
+        /// No stream for the idle timeout.
+        case idle
+        /// The peer sent GOAWAY: it opens no more streams.
+        case peerGoAway
+    }
+
+    enum State: Equatable {
+        case active
+        case draining(DrainReason)
+        /// The socket is being closed.
+        case closing
+        /// Torn down: every call freed.
+        case closed
+    }
+
+    enum Action: Equatable {
+        case none
+        /// GOAWAY with this last stream id (graceful: NO_ERROR).
+        case sendGoAway(lastStreamID: Int32, debug: String)
+        /// End every open stream with this status.
+        case endOpenStreams(GRPCStatus)
+        /// Call ``deadlinePassed()`` at this time.
+        case scheduleDeadline(NIODeadline)
+        /// Refuse the new stream (RST_STREAM REFUSED_STREAM).
+        case refuseStream
+        /// Close the socket once what is queued is written.
+        case close
+        /// Free every call and the session (once).
+        case tearDown
+    }
+
+    struct Limits: Equatable {
+        /// A connection with no stream for this long is closed; nil: never.
+        var idleTimeout: TimeAmount? = nil
+        /// How long a drain may take before the socket is closed anyway.
+        var drainGrace: TimeAmount = .seconds(5)
+    }
+
+    private(set) var state: State = .active
+    private(set) var openStreams = 0
+    /// Highest stream id accepted: GOAWAY's last stream id.
+    private(set) var lastStreamID: Int32 = 0
+    private var idleSince: NIODeadline
+    let limits: Limits
+
+    init(limits: Limits = Limits(), now: NIODeadline) {
+        self.limits = limits
+        self.idleSince = now
+    }
+
+    var isTornDown: Bool { state == .closed }
+
+    /// Listed in its loop's connections to flush.
+    private(set) var flushQueued = false
+
+    /// Output is waiting; true when the connection must be listed for the
+    /// loop's next flush pass (it is not yet).
+    mutating func outputQueued() -> Bool {
+        guard !flushQueued, state != .closed else { return false }
+        flushQueued = true
+        return true
+    }
+
+    /// The loop's flush pass reached this connection.
+    mutating func flushStarted() {
+        flushQueued = false
+    }
+    var acceptsStreams: Bool { state == .active }
+
+    /// A client opened stream `id`.
+    mutating func streamOpened(id: Int32) -> Action {
+        guard state == .active else { return .refuseStream }
+        openStreams += 1
+        lastStreamID = max(lastStreamID, id)
+        return .none
+    }
+
+    /// A stream this machine accepted is gone.
+    mutating func streamClosed(now: NIODeadline) -> Action {
+        openStreams = max(0, openStreams - 1)
+        if openStreams == 0 { idleSince = now }
+        if case .draining = state, openStreams == 0 { return close() }
+        return .none
+    }
+
+    /// Starts a graceful drain.
+    mutating func drain(_ reason: DrainReason, now: NIODeadline) -> [Action] {
+        guard state == .active else {
+            // Shutting down while already draining for another reason
+            // still ends the open streams.
+            if case .draining(let current) = state, reason == .shutdown, current != .shutdown {
+                state = .draining(.shutdown)
+                return [.endOpenStreams(Self.shuttingDown)] + (openStreams == 0 ? [close()] : [])
+            }
+            return []
+        }
+        state = .draining(reason)
+        var actions: [Action] = []
+        if reason != .peerGoAway {
+            actions.append(.sendGoAway(lastStreamID: lastStreamID, debug: reason == .shutdown ? "server shutting down" : "idle"))
+        }
+        if reason == .shutdown, openStreams > 0 { actions.append(.endOpenStreams(Self.shuttingDown)) }
+        if openStreams == 0 {
+            actions.append(close())
+        } else {
+            actions.append(.scheduleDeadline(now + limits.drainGrace))
+        }
+        return actions
+    }
+
+    /// Periodic check (the loop's timer): the idle limit.
+    mutating func tick(now: NIODeadline) -> [Action] {
+        guard state == .active, openStreams == 0, let idle = limits.idleTimeout, now - idleSince >= idle else { return [] }
+        return drain(.idle, now: now)
+    }
+
+    /// The drain took longer than its grace period.
+    mutating func deadlinePassed() -> Action {
+        if case .draining = state { return close() }
+        return .none
+    }
+
+    /// nghttp2 wants neither to read nor to write (GOAWAY exchanged, or a
+    /// fatal protocol error).
+    mutating func sessionFinished() -> Action {
+        state == .closed || state == .closing ? .none : close()
+    }
+
+    /// The socket closed: free everything, once.
+    mutating func channelInactive() -> Action {
+        let first = state != .closed
+        state = .closed
+        return first ? .tearDown : .none
+    }
+
+    private mutating func close() -> Action {
+        state = .closing
+        return .close
+    }
+
+    static let shuttingDown = GRPCStatus(.unavailable, "server shutting down")
+}

@@ -1,0 +1,95 @@
+import NIOCore
+import Testing
+@testable import TickgateGateway
+import TickgateHTTP2
+
+/// The connection lifecycle, driven without sockets, with an injected clock.
+@Suite struct ConnectionStateMachineTests {
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    @Test func shutdownDrainsOpenStreamsThenCloses() {
+        var machine = ConnectionStateMachine(now: t0)
+        #expect(machine.streamOpened(id: 1) == .none)
+        #expect(machine.streamOpened(id: 3) == .none)
+        let actions = machine.drain(.shutdown, now: t0)
+        #expect(actions == [
+            .sendGoAway(lastStreamID: 3, debug: "server shutting down"),
+            .endOpenStreams(ConnectionStateMachine.shuttingDown),
+            .scheduleDeadline(t0 + .seconds(5)),
+        ])
+        #expect(machine.state == .draining(.shutdown))
+        #expect(machine.streamOpened(id: 5) == .refuseStream, "no new streams while draining")
+        #expect(machine.streamClosed(now: t0) == .none)
+        #expect(machine.streamClosed(now: t0) == .close, "the last stream closed")
+        #expect(machine.channelInactive() == .tearDown)
+        #expect(machine.channelInactive() == .none, "torn down once")
+    }
+
+    @Test func shutdownWithNoStreamClosesAtOnce() {
+        var machine = ConnectionStateMachine(now: t0)
+        #expect(machine.drain(.shutdown, now: t0) == [.sendGoAway(lastStreamID: 0, debug: "server shutting down"), .close])
+    }
+
+    @Test func drainDeadlineClosesWhatIsLeft() {
+        var machine = ConnectionStateMachine(now: t0)
+        _ = machine.streamOpened(id: 1)
+        _ = machine.drain(.shutdown, now: t0)
+        #expect(machine.deadlinePassed() == .close)
+        #expect(machine.deadlinePassed() == .none)
+    }
+
+    @Test func peerGoAwaySendsNoGoAwayAndClosesWithTheLastStream() {
+        var machine = ConnectionStateMachine(now: t0)
+        _ = machine.streamOpened(id: 1)
+        #expect(machine.drain(.peerGoAway, now: t0) == [.scheduleDeadline(t0 + .seconds(5))])
+        #expect(machine.streamClosed(now: t0) == .close)
+    }
+
+    @Test func shutdownDuringAPeerDrainStillEndsTheStreams() {
+        var machine = ConnectionStateMachine(now: t0)
+        _ = machine.streamOpened(id: 1)
+        _ = machine.drain(.peerGoAway, now: t0)
+        #expect(machine.drain(.shutdown, now: t0) == [.endOpenStreams(ConnectionStateMachine.shuttingDown)])
+    }
+
+    @Test(arguments: [
+        // (idle timeout s, streams open, seconds since idle, drains?)
+        (nil, 0, 1000, false),
+        (30, 0, 29, false),
+        (30, 0, 30, true),
+        (30, 1, 300, false),
+    ] as [(Int?, Int, Int64, Bool)])
+    func idleLimit(timeout: Int?, streams: Int, elapsed: Int64, drains: Bool) {
+        var machine = ConnectionStateMachine(limits: .init(idleTimeout: timeout.map { .seconds(Int64($0)) }), now: t0)
+        for index in 0..<streams { _ = machine.streamOpened(id: Int32(2 * index + 1)) }
+        let actions = machine.tick(now: t0 + .seconds(elapsed))
+        #expect(actions.contains(.close) == drains)
+        #expect((machine.state == .active) == !drains)
+    }
+
+    @Test func idleClockRestartsWhenTheLastStreamCloses() {
+        var machine = ConnectionStateMachine(limits: .init(idleTimeout: .seconds(30)), now: t0)
+        _ = machine.streamOpened(id: 1)
+        _ = machine.streamClosed(now: t0 + .seconds(100))
+        #expect(machine.tick(now: t0 + .seconds(120)).isEmpty)
+        #expect(machine.tick(now: t0 + .seconds(130)).contains(.close))
+    }
+
+    @Test func outputIsListedOncePerFlushPass() {
+        var machine = ConnectionStateMachine(now: t0)
+        let first = machine.outputQueued()
+        let second = machine.outputQueued()
+        machine.flushStarted()
+        let afterFlush = machine.outputQueued()
+        #expect(first && !second && afterFlush)
+    }
+
+    @Test func sessionFinishedClosesOnce() {
+        var machine = ConnectionStateMachine(now: t0)
+        #expect(machine.sessionFinished() == .close)
+        #expect(machine.sessionFinished() == .none)
+        #expect(machine.channelInactive() == .tearDown)
+        let queued = machine.outputQueued()
+        #expect(!queued, "nothing is flushed after teardown")
+    }
+}
