@@ -93,9 +93,10 @@ package final class HTTP2ChannelDriver {
     /// Neither side wants the connection any more: close it once written.
     package var isFinished: Bool { session.isFinished }
 
-    /// Frees the session. Idempotent.
+    /// Frees the session (once nghttp2 has returned, when called from one
+    /// of its callbacks). Idempotent. The out buffer goes with the driver:
+    /// a flush may still be holding it here.
     package func close() {
         session.close()
-        outBuffer = allocator.buffer(capacity: 0)
     }
 }

@@ -19,10 +19,15 @@ public enum RawGRPCClient {
         public var httpStatus: Int? { headers.first { $0.0 == ":status" }.flatMap { Int($0.1) } }
     }
 
-    /// One request; `body` is sent as is, then END_STREAM unless `keepOpen`.
+    /// One request; `body` is sent as is, then END_STREAM (on the HEADERS
+    /// frame itself with `headersOnly`, on `trailers` when given). The
+    /// answer is complete when the stream closes, or as soon as `until`
+    /// holds for what arrived (the connection then closes).
     public static func call(
         port: Int, path: String = "/tickgate.v1.PriceStream/Stream", contentType: String = "application/grpc",
-        extraHeaders: [(String, String)] = [], body: [UInt8], method: String = "POST"
+        extraHeaders: [(String, String)] = [], body: [UInt8], method: String = "POST",
+        headersOnly: Bool = false, trailers: [(String, String)]? = nil,
+        until: (@Sendable (Response) -> Bool)? = nil
     ) async throws -> Response {
         let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
         var headers = [
@@ -35,7 +40,9 @@ public enum RawGRPCClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RawHandler(headers: requestHeaders, body: body, promise: promise))
+                    try channel.pipeline.syncOperations.addHandler(RawHandler(
+                        headers: requestHeaders, body: body, headersOnly: headersOnly,
+                        trailers: trailers?.map { HTTP2Header($0.0, $0.1) }, until: until, promise: promise))
                     return channel
                 }
             }
@@ -67,30 +74,47 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     let session = NGHTTP2Session(role: .client)
     let headers: [HTTP2Header]
     let body: [UInt8]
+    let headersOnly: Bool
+    let trailers: [HTTP2Header]?
+    let until: (@Sendable (RawGRPCClient.Response) -> Bool)?
     let promise: EventLoopPromise<RawGRPCClient.Response>
     var response = RawGRPCClient.Response(headers: [], trailers: [], data: [], resetCode: nil)
     var sawHeaders = false
     var done = false
     var inRead = false
 
-    init(headers: [HTTP2Header], body: [UInt8], promise: EventLoopPromise<RawGRPCClient.Response>) {
+    init(
+        headers: [HTTP2Header], body: [UInt8], headersOnly: Bool, trailers: [HTTP2Header]?,
+        until: (@Sendable (RawGRPCClient.Response) -> Bool)?, promise: EventLoopPromise<RawGRPCClient.Response>
+    ) {
         self.headers = headers
         self.body = body
+        self.headersOnly = headersOnly
+        self.trailers = trailers
+        self.until = until
         self.promise = promise
         session.delegate = self
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let outbound = HTTP2OutboundStream()
-        outbound.pending.writeBytes(body)
-        outbound.finish(trailers: nil)
-        _ = session.submitRequest(headers: headers, body: outbound)
+        if headersOnly {
+            _ = session.submitRequest(headers: headers, body: nil)
+        } else {
+            let outbound = HTTP2OutboundStream()
+            outbound.pending.writeBytes(body)
+            outbound.finish(trailers: trailers)
+            _ = session.submitRequest(headers: headers, body: outbound)
+        }
         flush(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         try? session.receive(unwrapInboundIn(data))
         flush(context)
+        if let until, until(response) {
+            complete()
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

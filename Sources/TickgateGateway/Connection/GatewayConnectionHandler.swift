@@ -20,6 +20,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
     private let publishEnabled: Bool
+    private var closeAfterFlush = false
 
     init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger) {
         self.fanout = fanout
@@ -57,8 +58,8 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             try driver.read(unwrapInboundIn(data))
         } catch {
             logger.debug("closing connection: \(error)")
-            flush()
             perform(.close)
+            flush()
         }
     }
 
@@ -127,7 +128,12 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         case .refuseStream:
             break  // handled where the stream arrives
         case .close:
-            context?.close(promise: nil)
+            // Often decided inside nghttp2's callbacks (the last stream
+            // closed while frames are being produced): write what is
+            // queued first (trailers, GOAWAY), then close.
+            closeAfterFlush = true
+            if machine.outputQueued() { fanout.markDirty(self) }
+            fanout.scheduleFlush()
         case .tearDown:
             tearDown()
         }
@@ -188,10 +194,14 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         })
         if case .failed(let error) = outcome {
             logger.debug("closing connection: \(error)")
-            perform(.close)
+            context.close(promise: nil)
             return
         }
         if driver.isFinished { perform(machine.sessionFinished()) }
+        if closeAfterFlush, !driver.inRead {
+            closeAfterFlush = false
+            context.close(promise: nil)
+        }
     }
 }
 

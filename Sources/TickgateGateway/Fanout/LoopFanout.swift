@@ -187,7 +187,9 @@ final class LoopFanout {
         // slow queues its RST_STREAM): those join this same pass.
         var index = 0
         while index < dirtyConnections.count {
-            dirtyConnections[index].flush()
+            // Read the element out first: a flush appends to the list.
+            let connection = dirtyConnections[index]
+            connection.flush()
             index += 1
         }
         dirtyConnections.removeAll(keepingCapacity: true)

@@ -43,6 +43,22 @@ extension NGHTTP2Session {
             me.delegate?.sessionDidReceiveData(UnsafeRawBufferPointer(start: data, count: length), streamID: streamID)
             return 0
         }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { session, frame, userData in
+            guard let session, let frame, let userData else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let hd = frame.pointee.hd
+            let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            let type = UInt32(hd.type)
+            // A server that ended its response while the client still has
+            // its side open (a streaming call ended by the server) resets
+            // the stream with NO_ERROR, as gRPC servers do, so that the
+            // stream is freed on both ends without waiting for the client.
+            if me.role == .server, endStream, type == NGHTTP2_HEADERS.rawValue || type == NGHTTP2_DATA.rawValue,
+               nghttp2_session_get_stream_remote_close(session, hd.stream_id) == 0 {
+                _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), hd.stream_id, NGHTTP2_NO_ERROR.rawValue)
+            }
+            return 0
+        }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             guard let userData else { return 0 }
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()

@@ -42,6 +42,9 @@ package final class NGHTTP2Session {
     package weak var delegate: (any NGHTTP2SessionDelegate)?
     package let role: Role
     var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    /// Inside nghttp2_session_mem_recv / mem_send (which call back into us).
+    private var callDepth = 0
+    private var closeRequested = false
     var outbound: [Int32: HTTP2OutboundStream] = [:]
 
     package init(role: Role, settings: Settings = Settings()) {
@@ -83,6 +86,14 @@ package final class NGHTTP2Session {
     /// Frees the nghttp2 session and releases the `user_data` reference.
     /// Idempotent.
     package func close() {
+        // Called from inside one of nghttp2's callbacks (a stream close
+        // that makes the owner close the connection): freeing the session
+        // under nghttp2's feet would be a use after free. It is freed when
+        // the outermost receive or send returns.
+        guard callDepth == 0 else {
+            closeRequested = true
+            return
+        }
         guard let session else { return }
         nghttp2_session_del(session)
         self.session = nil
@@ -97,6 +108,8 @@ package final class NGHTTP2Session {
     /// make nghttp2 queue a GOAWAY or RST_STREAM that ``send(into:)`` writes.
     package func receive(_ buffer: ByteBuffer) throws(HTTP2SessionError) {
         guard let session else { return }
+        callDepth += 1
+        defer { leaveCall() }
         let rc = buffer.withUnsafeReadableBytes { raw -> Int in
             guard let base = raw.baseAddress else { return 0 }
             return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
@@ -110,7 +123,9 @@ package final class NGHTTP2Session {
     /// `nghttp2_session_mem_send` returns is copied before the next call.
     package func send(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
         guard let session else { return }
-        while true {
+        callDepth += 1
+        defer { leaveCall() }
+        while !closeRequested {
             var chunk: UnsafePointer<UInt8>? = nil
             let n = nghttp2_session_mem_send(session, &chunk)
             if n < 0 {
@@ -118,6 +133,14 @@ package final class NGHTTP2Session {
             }
             guard n > 0, let chunk else { return }
             buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: n))
+        }
+    }
+
+    private func leaveCall() {
+        callDepth -= 1
+        if callDepth == 0, closeRequested {
+            closeRequested = false
+            close()
         }
     }
 
