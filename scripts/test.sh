@@ -33,6 +33,9 @@ else
   cp "$req" .venv/requirements.installed
 fi
 
+echo "==> scripts/check-c-layers.sh"
+scripts/check-c-layers.sh || fail "check-c-layers.sh"
+
 echo "==> scripts/generate-protos.sh --check"
 scripts/generate-protos.sh --check || fail "generate-protos.sh --check"
 
