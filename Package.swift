@@ -117,18 +117,11 @@ var targets: [Target] = [
         dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTestSupport", nioCore]),
 ]
 
-// The delivery path (one tick to many streams) runs in these modules. Their
-// mutable state is confined to one event loop by design, so dynamic
-// exclusivity checks (swift_beginAccess on every class-property access)
-// buy nothing there and cost a measurable share of the loop's time.
-let hotPathModules: Set<String> = ["TickgateGateway", "TickgateHTTP2"]
-
 for index in targets.indices where targets[index].type != .system {
     if targets[index].type == .regular, targets[index].name.hasPrefix("C") { continue }
+    // No unsafe flags anywhere: apps depend on TickgateClient by version,
+    // and SwiftPM refuses a dependency whose products carry them.
     targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
-    if hotPathModules.contains(targets[index].name) {
-        targets[index].swiftSettings! += [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-    }
 }
 
 let package = Package(
