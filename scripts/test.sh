@@ -2,9 +2,10 @@
 # The test command: installs what is missing, then runs every check.
 #   1. Debian packages (apt only if something is missing)
 #   2. .venv/ with the interop suite's pinned Python packages
-#   3. generated protobuf-c code is up to date with Protos/
+#   3. C calls only inside their layers; generated protobuf-c code is up to date with Protos/
 #   4. swift build --build-tests, swift test
-#   5. the interop suite (stock grpcio and kcat against the tickgate binary)
+#   5. a throwaway app builds against TickgateClient by version
+#   6. the interop suite (stock grpcio and kcat against the tickgate binary)
 # Logs go to .test-output/. Exits non-zero if any step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,10 @@ failed=()
 echo "==> swift test (log: $out/swift-test.log)"
 swift test 2>&1 | tee "$out/swift-test.log" || failed+=("swift test")
 
+echo "==> scripts/check-consumer.sh (log: $out/consumer.log)"
+bash scripts/check-consumer.sh > "$out/consumer.log" 2>&1 || { tail -20 "$out/consumer.log"; failed+=("consumer package"); }
+tail -1 "$out/consumer.log"
+
 echo "==> interop suite (log: $out/interop.log)"
 # timeout -s INT lets pytest tear its processes down before it stops;
 # any non-zero exit fails, including 5 (no tests collected).
@@ -60,4 +65,4 @@ if ((${#failed[@]})); then
   echo "test.sh: FAILED: ${summary%, } (logs in $out/)" >&2
   exit 1
 fi
-echo "test.sh: all passed (protos, swift build, swift test, interop)"
+echo "test.sh: all passed (C layers, protos, swift build, swift test, consumer package, interop)"
