@@ -42,10 +42,17 @@ var targets: [Target] = [
         name: "TickgateGateway",
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateMetrics", nioCore, nioPosix, logging,
-            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+    // The micro-benchmarks' harness: the gateway's delivery path in embedded
+    // channels (NIOEmbedded stays out of the gateway itself).
+    .target(
+        name: "TickgateGatewayBenchSupport",
+        dependencies: [
+            "TickgateGateway", "TickgateHTTP2", "TickgateModel", nioCore,
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
     // GET /metrics over HTTP/1.1 (Prometheus text format).
     .target(
@@ -112,6 +119,7 @@ var targets: [Target] = [
             "TickgateBench", "TickgateModel", "TickgateTestSupport", "TickgateGateway", "TickgateKafka", nioCore, logging,
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
+    .testTarget(name: "TickgateGatewayBenchSupportTests", dependencies: ["TickgateGatewayBenchSupport"]),
     .testTarget(
         name: "TickgateGatewayTests",
         dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTestSupport", nioCore]),
@@ -131,8 +139,9 @@ let package = Package(
         .executable(name: "tickgate", targets: ["TickgateCLI"]),
         .library(name: "TickgateClient", targets: ["TickgateClient"]),
         .library(name: "TickgateModel", targets: ["TickgateModel"]),
-        // For Benchmarks/ (a separate package): the gateway's SPI harness.
-        .library(name: "TickgateGateway", targets: ["TickgateGateway"]),
+        // For Benchmarks/ (a separate package): the gateway's delivery path
+        // in embedded channels.
+        .library(name: "TickgateGatewayBenchSupport", targets: ["TickgateGatewayBenchSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),

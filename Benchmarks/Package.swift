@@ -25,7 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TickgateModel", package: "tickgate"),
-                .product(name: "TickgateGateway", package: "tickgate"),
+                .product(name: "TickgateGatewayBenchSupport", package: "tickgate"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/TickgateMicroBenchmarks",

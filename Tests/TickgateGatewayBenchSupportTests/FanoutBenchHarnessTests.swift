@@ -1,5 +1,5 @@
 import Testing
-@_spi(Benchmarks) import TickgateGateway
+import TickgateGatewayBenchSupport
 
 /// The micro-benchmarks' harness must drive the real path: every subscribed
 /// stream gets every tick of its symbols, written out as bytes.

@@ -1,5 +1,5 @@
 import Benchmark
-@_spi(Benchmarks) import TickgateGateway
+import TickgateGatewayBenchSupport
 
 /// Time per delivery (one tick's bytes copied to one subscribed stream), in
 /// nanoseconds: the iteration's `deliver` time divided by its deliveries.
