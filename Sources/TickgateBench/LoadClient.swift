@@ -27,12 +27,12 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     }
 
     let recorder: BenchRecorder
-    let session: NGHTTP2Session
+    private let driver: HTTP2ChannelDriver
+    private var session: NGHTTP2Session { driver.session }
     private let slots: [Int]
     private let authority: String
     private var streams: [Int32: StreamState] = [:]
     private var context: ChannelHandlerContext?
-    private var inRead = false
 
     init(recorder: BenchRecorder, slots: [Int], authority: String) {
         self.recorder = recorder
@@ -41,14 +41,14 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
         var settings = NGHTTP2Session.Settings()
         settings.initialWindowSize = 8 << 20
         settings.connectionWindowSize = 256 << 20
-        self.session = NGHTTP2Session(role: .client, settings: settings)
-        session.delegate = self
+        self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .client, settings: settings))
+        driver.session.delegate = self
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        session.close()
+        driver.close()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -76,18 +76,19 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        inRead = true
-        try? session.receive(unwrapInboundIn(data))
-        inRead = false
+        try? driver.read(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) { flush() }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func flush() {
-        guard let context, !inRead else { return }
-        var out = context.channel.allocator.buffer(capacity: 4096)
-        try? session.send(into: &out)
-        if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) }
+        guard let context, !driver.inRead else { return }
+        driver.flush(context: context)
     }
 
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {

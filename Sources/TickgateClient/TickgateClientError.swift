@@ -1,3 +1,4 @@
+import TickgateHTTP2
 public import TickgateModel
 
 /// Why a client call failed.
@@ -22,7 +23,7 @@ public enum TickgateClientError: Error, CustomStringConvertible, Equatable {
         case .status(let code, let name, let message):
             return message.isEmpty ? "stream ended with \(name) (\(code))" : "stream ended with \(name) (\(code)): \(message)"
         case .reset(let code):
-            return code == 0x0b  // ENHANCE_YOUR_CALM
+            return code == HTTP2ErrorCode.enhanceYourCalm.rawValue
                 ? "the gateway reset the stream: client too slow (ENHANCE_YOUR_CALM)"
                 : "the gateway reset the stream (HTTP/2 error \(code))"
         case .connectionClosed:

@@ -28,7 +28,7 @@ public final class TickgateConnection: Sendable {
         let address = "\(host):\(port)"
         do {
             let (channel, handler) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000))
+                .connectTimeout(.nanoseconds(connectTimeout.wholeNanoseconds))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -74,9 +74,9 @@ public final class IngestRun: @unchecked Sendable {
     ) -> Result<Int, KafkaError> {
         let startNanos = monotonicNanos()
         let wallStart = WallClock.nowNanos()
-        let endNanos = options.duration.map { startNanos + Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+        let endNanos = options.duration.map { startNanos + $0.wholeNanoseconds }
         let interval = 1e9 / max(options.ratePerSecond, 0.001)
-        let burstEvery = max(1_000_000, Int64(options.burstEvery.components.seconds) * 1_000_000_000 + options.burstEvery.components.attoseconds / 1_000_000_000)
+        let burstEvery = max(1_000_000, options.burstEvery.wholeNanoseconds)
         var nextBurst = startNanos + burstEvery
         var burstSent = 0
         var sent = 0

@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
             if let staleAfter = configuration.staleAfter {
-                let limit = Int64(staleAfter.components.seconds) * 1_000_000_000 + staleAfter.components.attoseconds / 1_000_000_000
+                let limit = staleAfter.wholeNanoseconds
                 try await eventLoop.submit { fanout.value.staleAfterNanos = limit }.get()
                 let period: TimeAmount = limit < 2_000_000_000 ? .milliseconds(max(50, limit / 4_000_000)) : .seconds(1)
                 eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in

@@ -18,8 +18,6 @@ public final class GatewayStats: Sendable {
     /// Ticks an event loop's inbox had no room for (the loop fell behind;
     /// its affected streams were ended UNAVAILABLE).
     let ticksDroppedForLoops = Atomic<Int>(0)
-    /// Kafka gaps passed on to subscribers (their streams ended DATA_LOSS).
-    let kafkaGapsReported = Atomic<Int>(0)
     private let errorsByCode = Mutex<[Int]>(Array(repeating: 0, count: 17))
 
     /// A request ended or was refused with gRPC status `code` (rare: a lock is fine).

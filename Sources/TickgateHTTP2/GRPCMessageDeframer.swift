@@ -56,6 +56,30 @@ package struct GRPCMessageDeframer {
         return message
     }
 
+    /// Appends `bytes` and hands each complete message to `handle` while
+    /// `accepting()` holds. Returns the failure that ends the call, if any.
+    package mutating func feed(
+        _ bytes: UnsafeRawBufferPointer, while accepting: () -> Bool, _ handle: (ByteBuffer) -> Void
+    ) -> Failure? {
+        append(bytes)
+        do {
+            while accepting(), let message = try next() { handle(message) }
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    /// The peer ended the stream: the failure if a message is cut short.
+    package func unfinished() -> Failure? {
+        do {
+            try checkComplete()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     package var hasBufferedBytes: Bool { buffer.readableBytes > 0 }
 
     /// Call when the peer ended the stream: fails if a message is cut short.

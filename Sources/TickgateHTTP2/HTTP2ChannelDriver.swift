@@ -51,11 +51,9 @@ package final class HTTP2ChannelDriver {
 
     /// Writes whatever nghttp2 has ready, in one channel write per pass.
     /// `beforeSend` runs at the start of each pass (resume streams that
-    /// have bytes); `afterSend` after it (check what could not leave).
+    /// have bytes).
     @discardableResult
-    package func flush(
-        context: ChannelHandlerContext, beforeSend: () -> Void = {}, afterSend: () -> Void = {}
-    ) -> FlushOutcome {
+    package func flush(context: ChannelHandlerContext, beforeSend: () -> Void = {}) -> FlushOutcome {
         guard !flushing else {
             flushAgain = true
             return .deferred
@@ -66,7 +64,6 @@ package final class HTTP2ChannelDriver {
         repeat {
             flushAgain = false
             beforeSend()
-            defer { afterSend() }
             guard context.channel.isWritable else { return .notWritable }
             do {
                 try session.send(into: &outBuffer)

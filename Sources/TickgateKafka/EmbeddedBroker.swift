@@ -6,7 +6,6 @@ public import Logging
 public final class EmbeddedBroker: @unchecked Sendable {
     /// `127.0.0.1:port[,…]`, ephemeral ports chosen by librdkafka.
     public let bootstrapServers: String
-    public let brokerCount: Int
     private let host: RDKafkaClient
     private let cluster: RDKafkaMockCluster
     private var closed = false
@@ -19,7 +18,6 @@ public final class EmbeddedBroker: @unchecked Sendable {
             throw .broker("could not start the mock cluster")
         }
         self.cluster = cluster
-        self.brokerCount = brokerCount
         self.bootstrapServers = cluster.bootstrapServers
     }
 
@@ -31,21 +29,6 @@ public final class EmbeddedBroker: @unchecked Sendable {
     /// Fault injection: takes broker `id` (1-based) down or up.
     public func setBroker(_ id: Int32, up: Bool) {
         cluster.setBroker(id, up: up)
-    }
-
-    /// Every broker down or up.
-    public func setAllBrokers(up: Bool) {
-        for id in 1...Int32(brokerCount) { cluster.setBroker(id, up: up) }
-    }
-
-    /// Fault injection: broker `id` answers every request `millis` late.
-    public func setRoundTripTime(broker id: Int32, millis: Int32) {
-        cluster.setRoundTripTime(broker: id, millis: millis)
-    }
-
-    /// Fault injection: moves a partition's leadership to broker `id`.
-    public func setLeader(topic: String, partition: Int32, broker id: Int32) {
-        cluster.setLeader(topic: topic, partition: partition, broker: id)
     }
 
     /// Fault injection: the next `count` Fetch requests answer

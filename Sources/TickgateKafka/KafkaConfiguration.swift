@@ -1,3 +1,4 @@
+import TickgateModel
 /// How to reach Kafka: the bootstrap list plus any librdkafka property,
 /// passed through as `-X key=value` does for kcat.
 public struct KafkaConfiguration: Sendable {
@@ -24,7 +25,6 @@ public struct KafkaConfiguration: Sendable {
     }
 
     var connectTimeoutMillis: Int32 {
-        let (seconds, attoseconds) = connectTimeout.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        Int32(clamping: connectTimeout.wholeMilliseconds)
     }
 }

@@ -1,3 +1,4 @@
+import TickgateModel
 public import Logging
 import Synchronization
 
@@ -298,7 +299,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     private func sleepWhileRunning(_ duration: Duration) {
         let end = ContinuousClock.now + duration
         while !stopping.isSet, ContinuousClock.now < end {
-            sleepMillis(min(50, max(1, Int((end - .now).components.attoseconds / 1_000_000_000_000_000 + (end - .now).components.seconds * 1000))))
+            sleepMillis(Int(min(50, max(1, (end - .now).wholeMilliseconds))))
         }
     }
 

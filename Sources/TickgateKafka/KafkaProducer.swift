@@ -1,3 +1,4 @@
+import TickgateModel
 public import Logging
 import Synchronization
 
@@ -116,8 +117,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Waits until every queued message is acknowledged or has failed, then
     /// throws if any failed or some are still pending at the deadline.
     public func flush(timeout: Duration) throws(KafkaError) {
-        let (seconds, atto) = timeout.components
-        client.flush(timeoutMillis: Int32(clamping: seconds * 1000 + atto / 1_000_000_000_000_000))
+        client.flush(timeoutMillis: Int32(clamping: timeout.wholeMilliseconds))
         if pending > 0 { throw .flushTimedOut(pending: pending) }
         if failed > 0 { throw .deliveryFailed(count: failed, firstError: counters.firstError ?? "unknown") }
     }

@@ -15,7 +15,6 @@ final class PublishCall: GatewayCall {
     private let publisher: PublishCoordinator
     private let ledger: PublishLedger
     private var received = 0
-    private var counted = false
     var isQueuedForFlush = false
 
     init(streamID: Int32, context: CallContext, publisher: PublishCoordinator) {
@@ -43,39 +42,26 @@ final class PublishCall: GatewayCall {
 
     func receivedData(_ bytes: UnsafeRawBufferPointer) {
         guard machine.acceptsMessages else { return }
-        deframer.append(bytes)
-        do {
-            while machine.acceptsMessages, let message = try deframer.next() {
-                publish(message)
-            }
-        } catch {
-            perform(machine.reject(error.status))
+        if let failure = deframer.feed(bytes, while: { machine.acceptsMessages }, publish) {
+            perform(machine.reject(failure.status))
         }
     }
 
     func receivedEndStream() {
-        if machine.acceptsMessages {
-            do {
-                try deframer.checkComplete()
-            } catch {
-                perform(machine.reject(error.status))
-                return
-            }
+        if machine.acceptsMessages, let failure = deframer.unfinished() {
+            perform(machine.reject(failure.status))
+            return
         }
         perform(machine.receivedEndStream())
     }
 
     func end(_ status: GRPCStatus) {
         let settlement = ledger.settlement
-        perform(machine.end(GRPCStatus(status.code, "\(status.message); \(settlement.describedAsBefore) so far")))
+        perform(machine.end(GRPCStatus(status.code, "\(status.message); \(settlement.describedSoFar)")))
     }
 
     func closed() {
         perform(machine.streamClosed())
-        if counted {
-            counted = false
-            context.stats.streams.subtract(1, ordering: .relaxed)
-        }
     }
 
     /// Every tick sent is settled and no more come (on the loop).
@@ -132,8 +118,6 @@ final class PublishCall: GatewayCall {
         for action in actions {
             switch action {
             case .sendResponseHeaders:
-                counted = true
-                context.stats.streams.add(1, ordering: .relaxed)
                 context.submitResponse(self, headers: grpcResponseHeaders)
             case .finishSending:
                 ledger.finishSending()

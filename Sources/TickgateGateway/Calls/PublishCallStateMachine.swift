@@ -103,8 +103,12 @@ struct PublishSettlement: Equatable, Sendable {
     var firstError: String
 
     /// For a call refused part-way: what happened to the ticks before.
-    var describedAsBefore: String {
-        let base = "\(delivered) tick(s) of this call before it were published to Kafka"
-        return failed == 0 ? base : "\(base), \(failed) failed (\(firstError))"
+    var describedAsBefore: String { describe("\(delivered) tick(s) of this call before it were published to Kafka") }
+
+    /// For a call ended by the gateway: what happened to its ticks so far.
+    var describedSoFar: String { describe("\(delivered) tick(s) of this call were published to Kafka so far") }
+
+    private func describe(_ base: String) -> String {
+        failed == 0 ? base : "\(base), \(failed) failed (\(firstError))"
     }
 }

@@ -17,7 +17,6 @@ final class StreamCall: GatewayCall {
     private var machine = StreamCallStateMachine()
     private var deframer: GRPCMessageDeframer
     private(set) var symbols: Set<String> = []
-    private var counted = false
     /// Cached from the configuration: read on every delivery.
     private let maxPendingBytes: Int
     var isQueuedForFlush = false
@@ -48,7 +47,12 @@ final class StreamCall: GatewayCall {
     /// reset as too slow.
     @inline(__always)
     private func hasRoom(for count: Int) -> Bool {
-        if outbound.pending.readableBytes &+ count <= maxPendingBytes { return true }
+        outbound.pending.readableBytes &+ count <= maxPendingBytes || makeRoomOrReset(for: count)
+    }
+
+    /// The rare path, kept out of the delivery loop.
+    @inline(never)
+    private func makeRoomOrReset(for count: Int) -> Bool {
         if context.makeRoom(for: self), outbound.pending.readableBytes &+ count <= maxPendingBytes { return true }
         perform(machine.tooSlow())
         return false
@@ -62,24 +66,15 @@ final class StreamCall: GatewayCall {
 
     func receivedData(_ bytes: UnsafeRawBufferPointer) {
         guard machine.acceptsMessages else { return }
-        deframer.append(bytes)
-        do {
-            while machine.acceptsMessages, let message = try deframer.next() {
-                handle(message)
-            }
-        } catch {
-            perform(machine.fail(error.status))
+        if let failure = deframer.feed(bytes, while: { machine.acceptsMessages }, handle) {
+            perform(machine.fail(failure.status))
         }
     }
 
     func receivedEndStream() {
-        if machine.acceptsMessages {
-            do {
-                try deframer.checkComplete()
-            } catch {
-                perform(machine.fail(error.status))
-                return
-            }
+        if machine.acceptsMessages, let failure = deframer.unfinished() {
+            perform(machine.fail(failure.status))
+            return
         }
         perform(machine.receivedEndStream(subscriptions: symbols.count))
     }
@@ -90,10 +85,6 @@ final class StreamCall: GatewayCall {
 
     func closed() {
         perform(machine.streamClosed())
-        if counted {
-            counted = false
-            context.stats.streams.subtract(1, ordering: .relaxed)
-        }
     }
 
     // MARK: requests
@@ -154,10 +145,16 @@ final class StreamCall: GatewayCall {
 
     private func send(_ message: ServerMessage) {
         guard machine.isLive else { return }
-        var framed = context.allocator.buffer(capacity: 64)
-        GRPCMessageFramer.writeMessage(into: &framed) { WireCodec.encode(message, into: &$0) }
-        guard hasRoom(for: framed.readableBytes) else { return }
-        outbound.pending.writeBuffer(&framed)
+        // Encoded in place; past the bound it is taken back, room is made
+        // (or the stream reset) and, rarely, it is encoded again.
+        let start = outbound.pending.writerIndex
+        GRPCMessageFramer.writeMessage(into: &outbound.pending) { WireCodec.encode(message, into: &$0) }
+        if outbound.pending.readableBytes > maxPendingBytes {
+            let size = outbound.pending.writerIndex - start
+            outbound.pending.moveWriterIndex(to: start)
+            guard hasRoom(for: size) else { return }
+            GRPCMessageFramer.writeMessage(into: &outbound.pending) { WireCodec.encode(message, into: &$0) }
+        }
         context.hasOutput(self)
     }
 
@@ -167,8 +164,6 @@ final class StreamCall: GatewayCall {
         for action in actions {
             switch action {
             case .sendResponseHeaders:
-                counted = true
-                context.stats.streams.add(1, ordering: .relaxed)
                 context.submitResponse(self, headers: grpcResponseHeaders)
             case .finish(let status):
                 if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }

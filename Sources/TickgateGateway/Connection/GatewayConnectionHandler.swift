@@ -1,3 +1,4 @@
+import TickgateModel
 import Synchronization
 import Logging
 import NIOCore
@@ -31,13 +32,11 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         let allocator = ByteBufferAllocator()
         self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .server, settings: settings), allocator: allocator)
         self.machine = ConnectionStateMachine(
-            limits: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }, drainGrace: .seconds(5)),
+            limits: .init(idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.wholeNanoseconds) }, drainGrace: .nanoseconds(configuration.shutdownGrace.wholeNanoseconds)),
             now: .now())
         self.callContext = CallContext(connection: self, fanout: fanout, limits: .init(configuration), allocator: allocator)
         driver.session.delegate = self
     }
-
-    var stats: GatewayStats { fanout.stats }
 
     // MARK: channel events
 
@@ -132,8 +131,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             // closed while frames are being produced): write what is
             // queued first (trailers, GOAWAY), then close.
             closeAfterFlush = true
-            if machine.outputQueued() { fanout.markDirty(self) }
-            fanout.scheduleFlush()
+            requestFlush()
         case .tearDown:
             tearDown()
         }
@@ -144,6 +142,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         drainDeadline?.cancel()
         let open = calls.values
         calls.removeAll()
+        fanout.stats.streams.subtract(open.count, ordering: .relaxed)
         for call in open { call.closed() }
         queuedCalls.removeAll()
         driver.close()
@@ -237,6 +236,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 call = StreamCall(streamID: streamID, context: callContext)
             }
             calls[streamID] = call
+            fanout.stats.streams.add(1, ordering: .relaxed)
             call.start(endStream: endStream)
         }
     }
@@ -260,6 +260,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         guard let call = calls.removeValue(forKey: streamID) else { return }
+        fanout.stats.streams.subtract(1, ordering: .relaxed)
         call.closed()
         perform(machine.streamClosed(now: .now()))
     }

@@ -88,7 +88,6 @@ final class TickIngress: Sendable {
     func handle(_ gap: KafkaGap) {
         let symbols = partitions.withLock { map in Set(map.filter { $0.value == gap.partition }.keys) }
         guard !symbols.isEmpty else { return }
-        stats.kafkaGapsReported.add(1, ordering: .relaxed)
         let status = GRPCStatus(.dataLoss, "Kafka no longer holds ticks of this stream's symbols (\(gap))")
         for loop in loops where loop.inbox.push(.lost(symbols: symbols, status: status)) {
             wakeUp(loop)

@@ -13,24 +13,15 @@ extension KafkaErrorKind {
     /// is no longer, or not yet, in the log) and `auto.offset.reset` is
     /// `error`: the reader decides where to go on.
     var isOffsetReset: Bool { code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue }
-    /// Fetch-level offset out of range, as a broker says it.
-    var isOffsetOutOfRange: Bool { code == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE.rawValue }
-    /// Reached the end of a partition (only with enable.partition.eof).
-    var isPartitionEOF: Bool { code == RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue }
 
     static let offsetOutOfRange = KafkaErrorKind(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
-    static let transport = KafkaErrorKind(RD_KAFKA_RESP_ERR__TRANSPORT)
-    static let notLeader = KafkaErrorKind(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION)
 }
 
 func rdKafkaErrorString(_ error: rd_kafka_resp_err_t) -> String {
     String(cString: rd_kafka_err2str(error))
 }
 
-/// Kafka protocol request types (API keys) that faults can be injected into.
+/// Kafka protocol request types (API keys) that faults are injected into.
 enum KafkaAPIKey {
-    static let produce: Int16 = 0
     static let fetch: Int16 = 1
-    static let listOffsets: Int16 = 2
-    static let metadata: Int16 = 3
 }

@@ -25,14 +25,6 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         }
     }
 
-    func setRoundTripTime(broker id: Int32, millis: Int32) {
-        _ = rd_kafka_mock_broker_set_rtt(handle, id, millis)
-    }
-
-    func setLeader(topic: String, partition: Int32, broker id: Int32) {
-        _ = rd_kafka_mock_partition_set_leader(handle, topic, partition, id)
-    }
-
     /// The next `count` requests of `apiKey` fail with `error`.
     func failRequests(apiKey: Int16, count: Int, error: KafkaErrorKind) {
         var errors = Array(repeating: rd_kafka_resp_err_t(error.code), count: count)
