@@ -8,12 +8,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .client, settings: {
-        var settings = NGHTTP2Session.Settings()
-        settings.initialWindowSize = 4 << 20
-        settings.connectionWindowSize = 64 << 20
-        return settings
-    }()))
+    let driver: HTTP2ChannelDriver
     var session: NGHTTP2Session { driver.session }
     let authority: String
     let maxMessageSize: Int
@@ -21,9 +16,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var closed = false
 
-    init(authority: String, maxMessageSize: Int) {
+    init(authority: String, maxMessageSize: Int, receiveWindow: Int) {
         self.authority = authority
         self.maxMessageSize = maxMessageSize
+        var settings = NGHTTP2Session.Settings()
+        settings.initialWindowSize = UInt32(clamping: receiveWindow)
+        settings.connectionWindowSize = 64 << 20
+        // Window goes back as the app reads ticks, not as they arrive.
+        settings.manualWindowUpdates = true
+        self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .client, settings: settings))
         session.delegate = self
     }
 
@@ -79,7 +80,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: operations (on the event loop)
 
     func openStream(
-        ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation, statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+        ticks: TickBuffer, statuses: AsyncStream<SymbolStatusUpdate>.Continuation
     ) throws(TickgateClientError) -> Int32 {
         guard !closed else { throw .connectionClosed }
         let outbound = HTTP2OutboundStream()
@@ -200,7 +201,28 @@ extension ClientConnectionHandler: NGHTTP2SessionDelegate {
         }
     }
 
+    /// The app read its buffer down: give back the window withheld for it.
+    func readerCaughtUp(streamID: Int32) {
+        guard let stream = streams[streamID], stream.withheldBytes > 0 else { return }
+        session.consumeStream(streamID, stream.withheldBytes)
+        stream.withheldBytes = 0
+        flush()
+    }
+
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
+        // The connection's window always goes back, so that one slow
+        // reader does not stall the other streams; the stream's only while
+        // its reader keeps up.
+        session.consumeConnection(bytes.count)
+        defer {
+            if let stream = streams[streamID] {
+                if stream.ticks.isPaused {
+                    stream.withheldBytes += bytes.count
+                } else {
+                    session.consumeStream(streamID, bytes.count)
+                }
+            }
+        }
         guard let stream = streams[streamID], !stream.finished else { return }
         let receivedAt = WallClock.nowNanos()
         stream.deframer.append(bytes)

@@ -6,7 +6,9 @@ import TickgateModel
 final class ClientStreamState {
     let outbound: HTTP2OutboundStream
     var deframer: GRPCMessageDeframer
-    let ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation
+    let ticks: TickBuffer
+    /// Received DATA bytes not yet given back as window: the reader is behind.
+    var withheldBytes = 0
     let statuses: AsyncStream<SymbolStatusUpdate>.Continuation
     var nextRequestID: UInt64 = 1
     var pendingRequests: [UInt64: (errors: [SubscriptionResult.RefusedSymbols], continuation: CheckedContinuation<SubscriptionResult, any Error>)] = [:]
@@ -15,7 +17,7 @@ final class ClientStreamState {
     var finished = false
 
     init(
-        outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: AsyncThrowingStream<TickDelivery, any Error>.Continuation,
+        outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: TickBuffer,
         statuses: AsyncStream<SymbolStatusUpdate>.Continuation
     ) {
         self.outbound = outbound
@@ -27,9 +29,9 @@ final class ClientStreamState {
     func handle(_ message: ServerMessage, receivedAt: Int64) {
         switch message {
         case .tick(let tick):
-            ticks.yield(TickDelivery(tick: tick, receivedAtNanos: receivedAt))
+            _ = ticks.push(TickDelivery(tick: tick, receivedAtNanos: receivedAt))
         case .batch(let batch):
-            for tick in batch { ticks.yield(TickDelivery(tick: tick, receivedAtNanos: receivedAt)) }
+            for tick in batch { _ = ticks.push(TickDelivery(tick: tick, receivedAtNanos: receivedAt)) }
         case .error(let error):
             pendingRequests[error.requestID]?.errors.append(
                 .init(code: error.code, message: error.message, symbols: error.symbols))
@@ -58,10 +60,6 @@ final class ClientStreamState {
         pendingRequests.removeAll()
         pendingPings.removeAll()
         statuses.finish()
-        if let error {
-            ticks.finish(throwing: error)
-        } else {
-            ticks.finish()
-        }
+        ticks.finish(error)
     }
 }

@@ -14,16 +14,25 @@ public final class TickgateConnection: Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<ClientConnectionHandler>
     public let address: String
+    private let maxBufferedTicks: Int
 
-    private init(channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>, address: String) {
+    private init(channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>, address: String, maxBufferedTicks: Int) {
         self.channel = channel
         self.handler = handler
         self.address = address
+        self.maxBufferedTicks = maxBufferedTicks
     }
 
+    /// - Parameters:
+    ///   - maxBufferedTicks: ticks a stream keeps for the app before it stops
+    ///     returning HTTP/2 window to the gateway. A stream holds at most this
+    ///     many ticks plus one `receiveWindow` of bytes; a reader that stays
+    ///     behind is then the gateway's slow client (reset, RESOURCE_EXHAUSTED)
+    ///     instead of growing this process's memory.
+    ///   - receiveWindow: each stream's HTTP/2 receive window, in bytes.
     public static func connect(
         host: String, port: Int, connectTimeout: Duration = .seconds(5),
-        maxMessageSize: Int = 4 * 1024 * 1024
+        maxMessageSize: Int = 4 * 1024 * 1024, maxBufferedTicks: Int = 8192, receiveWindow: Int = 4 << 20
     ) async throws(TickgateClientError) -> TickgateConnection {
         let address = "\(host):\(port)"
         do {
@@ -32,12 +41,13 @@ public final class TickgateConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = ClientConnectionHandler(authority: address, maxMessageSize: maxMessageSize)
+                        let handler = ClientConnectionHandler(
+                            authority: address, maxMessageSize: maxMessageSize, receiveWindow: max(65_535, receiveWindow))
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }
                 }
-            return TickgateConnection(channel: channel, handler: handler, address: address)
+            return TickgateConnection(channel: channel, handler: handler, address: address, maxBufferedTicks: max(1, maxBufferedTicks))
         } catch {
             throw .cannotConnect(address: address, detail: Self.describe(error))
         }
@@ -45,13 +55,21 @@ public final class TickgateConnection: Sendable {
 
     /// Opens a `PriceStream/Stream` call.
     public func openStream() async throws -> TickStream {
-        let (ticks, continuation) = AsyncThrowingStream<TickDelivery, any Error>.makeStream()
         let (statuses, statusContinuation) = AsyncStream<SymbolStatusUpdate>.makeStream()
         let handler = self.handler
-        let streamID = try await channel.eventLoop.submit {
-            try handler.value.openStream(ticks: continuation, statuses: statusContinuation)
+        let eventLoop = channel.eventLoop
+        let streamID = StreamIDBox()
+        let buffer = TickBuffer(highWatermark: maxBufferedTicks) {
+            eventLoop.execute {
+                if let id = streamID.value { handler.value.readerCaughtUp(streamID: id) }
+            }
+        }
+        let id = try await eventLoop.submit {
+            let id = try handler.value.openStream(ticks: buffer, statuses: statusContinuation)
+            streamID.value = id
+            return id
         }.get()
-        return TickStream(streamID: streamID, handler: handler, eventLoop: channel.eventLoop, ticks: ticks, statuses: statuses)
+        return TickStream(streamID: id, handler: handler, eventLoop: eventLoop, ticks: TickSequence(buffer: buffer), statuses: statuses)
     }
 
     /// Sends GOAWAY and closes the socket; open streams end.
@@ -77,18 +95,20 @@ public final class TickgateConnection: Sendable {
 /// read ``ticks``. The sequence ends when the call ends: normally after the
 /// stream is finished with nothing subscribed, or with an error.
 ///
-/// Ticks are buffered in memory until read: read them promptly.
+/// At most `maxBufferedTicks` (plus one receive window) wait for the app:
+/// a reader that falls further behind stops the gateway sending, and the
+/// gateway then resets the stream as too slow.
 public final class TickStream: Sendable {
     private let streamID: Int32
     private let handler: NIOLoopBound<ClientConnectionHandler>
     private let eventLoop: any EventLoop
-    public let ticks: AsyncThrowingStream<TickDelivery, any Error>
+    public let ticks: TickSequence
     /// Symbols going stale (no tick for the gateway's limit) and coming back.
     public let statuses: AsyncStream<SymbolStatusUpdate>
 
     init(
         streamID: Int32, handler: NIOLoopBound<ClientConnectionHandler>, eventLoop: any EventLoop,
-        ticks: AsyncThrowingStream<TickDelivery, any Error>, statuses: AsyncStream<SymbolStatusUpdate>
+        ticks: TickSequence, statuses: AsyncStream<SymbolStatusUpdate>
     ) {
         self.streamID = streamID
         self.handler = handler
@@ -140,4 +160,10 @@ public final class TickStream: Sendable {
             eventLoop.execute { handler.value.request(on: streamID, continuation: continuation, make) }
         }
     }
+}
+
+/// The stream id, set on the event loop once the stream is open and read
+/// there only (by the buffer's resume hop).
+private final class StreamIDBox: @unchecked Sendable {
+    var value: Int32?
 }

@@ -34,6 +34,9 @@ package final class NGHTTP2Session {
         /// Receive window of the whole connection.
         package var connectionWindowSize: Int32 = 1 << 24
         package var maxFrameSize: UInt32 = 1 << 14
+        /// The owner says when received DATA was consumed (``consume``);
+        /// until then no window goes back to the peer.
+        package var manualWindowUpdates = false
         package init() {}
     }
 
@@ -63,6 +66,7 @@ package final class NGHTTP2Session {
         nghttp2_option_new(&option)
         defer { nghttp2_option_del(option) }
         nghttp2_option_set_no_closed_streams(option, 1)
+        if settings.manualWindowUpdates { nghttp2_option_set_no_auto_window_update(option, 1) }
         var session: OpaquePointer?
         let rc: Int32
         switch role {
@@ -142,6 +146,21 @@ package final class NGHTTP2Session {
             closeRequested = false
             close()
         }
+    }
+
+    /// With ``Settings/manualWindowUpdates``: `count` received bytes of the
+    /// connection were consumed (its window goes back at once, so that one
+    /// stream's slow reader does not stall the others).
+    package func consumeConnection(_ count: Int) {
+        guard let session, count > 0 else { return }
+        _ = nghttp2_session_consume_connection(session, count)
+    }
+
+    /// With ``Settings/manualWindowUpdates``: `count` received bytes of
+    /// stream `streamID` were consumed; its window goes back.
+    package func consumeStream(_ streamID: Int32, _ count: Int) {
+        guard let session, count > 0 else { return }
+        _ = nghttp2_session_consume_stream(session, streamID, count)
     }
 
     /// Neither side wants the connection any more (GOAWAY exchanged, or a
