@@ -7,7 +7,11 @@ package final class HTTP2OutboundStream {
     package internal(set) var streamID: Int32 = -1
     /// Bytes not yet handed to nghttp2. Many gRPC messages may wait here and
     /// leave together in one DATA frame.
+    #if DEBUG
     package var pending: ByteBuffer
+    #else
+    @exclusivity(unchecked) package var pending: ByteBuffer
+    #endif
     /// Trailers to send once `pending` is empty (server side).
     package private(set) var trailers: [HTTP2Header]? = nil
     /// No data follows what is pending: end the stream after it.

@@ -14,12 +14,20 @@ final class StreamCall: GatewayCall {
     let streamID: Int32
     private unowned(unsafe) let context: CallContext
     let outbound: HTTP2OutboundStream
+    #if DEBUG
     private var machine = StreamCallStateMachine()
+    #else
+    @exclusivity(unchecked) private var machine = StreamCallStateMachine()
+    #endif
     private var deframer: GRPCMessageDeframer
     private(set) var symbols: Set<String> = []
     /// Cached from the configuration: read on every delivery.
     private let maxPendingBytes: Int
+    #if DEBUG
     var isQueuedForFlush = false
+    #else
+    @exclusivity(unchecked) var isQueuedForFlush = false
+    #endif
 
     init(streamID: Int32, context: CallContext) {
         self.streamID = streamID

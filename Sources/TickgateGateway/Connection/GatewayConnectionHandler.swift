@@ -14,10 +14,18 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     let driver: HTTP2ChannelDriver
     private let fanout: LoopFanout
     private let logger: Logger
+    #if DEBUG
     private var machine: ConnectionStateMachine
+    #else
+    @exclusivity(unchecked) private var machine: ConnectionStateMachine
+    #endif
     private(set) var callContext: CallContext!
     private var calls: [Int32: any GatewayCall] = [:]
+    #if DEBUG
     private var queuedCalls: [any GatewayCall] = []
+    #else
+    @exclusivity(unchecked) private var queuedCalls: [any GatewayCall] = []
+    #endif
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
     private let publishEnabled: Bool

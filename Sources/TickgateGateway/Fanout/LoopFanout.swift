@@ -7,6 +7,13 @@ import TickgateModel
 /// loop's streams and the connections that have bytes to write. Ticks arrive
 /// once per Kafka batch; delivering to a stream is a memcpy into its pending
 /// buffer, with no encode, allocation or lock.
+///
+/// The state touched per delivery (here, in `StreamCall`, its outbound
+/// stream and the subscriber lists) is confined to one event loop, so in
+/// release builds it opts out of dynamic exclusivity checks with
+/// `@exclusivity(unchecked)`, per property (an unsafe compiler flag would
+/// stop apps depending on the package). Debug builds keep the checks, and
+/// the tests run there.
 final class LoopFanout {
     let eventLoop: any EventLoop
     let stats: GatewayStats
@@ -15,15 +22,27 @@ final class LoopFanout {
     /// nil when publishing through the gateway is off.
     let publish: PublishCoordinator?
     /// Subscribed symbols reported stale, with their last tick time (t3).
+    #if DEBUG
     private(set) var staleSymbols: [String: Int64] = [:]
+    #else
+    @exclusivity(unchecked) private(set) var staleSymbols: [String: Int64] = [:]
+    #endif
     var staleAfterNanos: Int64? = nil
+    #if DEBUG
     private(set) var table = SubscriptionTable<StreamCall>()
+    #else
+    @exclusivity(unchecked) private(set) var table = SubscriptionTable<StreamCall>()
+    #endif
     private var dirtyConnections: [GatewayConnectionHandler] = []
     /// Connections of this loop, for shutdown.
     private(set) var connections: [ObjectIdentifier: GatewayConnectionHandler] = [:]
     /// Inside a delivery pass: table removals wait until it is done (the
     /// pass iterates the table's lists). The calls are kept alive here.
+    #if DEBUG
     private var delivering = false
+    #else
+    @exclusivity(unchecked) private var delivering = false
+    #endif
     private var deferredRemovals: [(String, StreamCall)] = []
     /// Most ticks one loop turn delivers; the rest wait for the next turn,
     /// so reads (window updates) and writes interleave with a long burst

@@ -9,7 +9,11 @@
 /// and to tear down.
 struct SubscriptionTable<Subscriber: AnyObject> {
     final class Subscribers {
+        #if DEBUG
         private(set) var members: ContiguousArray<Unmanaged<Subscriber>> = []
+        #else
+        @exclusivity(unchecked) private(set) var members: ContiguousArray<Unmanaged<Subscriber>> = []
+        #endif
         /// Where each member sits in `members`.
         private var slots: [ObjectIdentifier: Int] = [:]
 

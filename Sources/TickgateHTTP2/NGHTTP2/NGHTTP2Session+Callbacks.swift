@@ -1,4 +1,5 @@
 import CNGHTTP2
+import NIOCore
 
 extension NGHTTP2Session {
     /// nghttp2's callbacks: C functions that capture nothing and find the
@@ -57,6 +58,27 @@ extension NGHTTP2Session {
                nghttp2_session_get_stream_remote_close(session, hd.stream_id) == 0 {
                 _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), hd.stream_id, NGHTTP2_NO_ERROR.rawValue)
             }
+            return 0
+        }
+        // NGHTTP2_DATA_FLAG_NO_COPY: a DATA frame is written here, its 9-byte
+        // header then its payload taken from the stream's pending bytes,
+        // straight into the out buffer of the send in progress: no copy
+        // into nghttp2's own frame buffer and none out of it.
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, framehd, length, source, userData in
+            guard let frame, let framehd, let source, let pointer = source.pointee.ptr, let userData else {
+                return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+            }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let stream = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer).takeUnretainedValue()
+            me.output.writeBytes(UnsafeRawBufferPointer(start: framehd, count: 9))
+            let padding = Int(frame.pointee.data.padlen)
+            if padding > 0 { me.output.writeInteger(UInt8(padding - 1)) }
+            stream.pending.withUnsafeReadableBytes { raw in
+                _ = me.output.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+            }
+            stream.pending.moveReaderIndex(forwardBy: length)
+            stream.compactPending()
+            if padding > 1 { me.output.writeRepeatingByte(0, count: padding - 1) }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in

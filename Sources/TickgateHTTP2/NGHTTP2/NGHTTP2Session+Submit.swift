@@ -74,12 +74,12 @@ extension NGHTTP2Session {
     private func dataProvider(for stream: HTTP2OutboundStream) -> nghttp2_data_provider {
         var provider = nghttp2_data_provider()
         provider.source.ptr = Unmanaged.passUnretained(stream).toOpaque()
-        provider.read_callback = { session, streamID, buf, length, dataFlags, source, _ in
-            guard let pointer = source?.pointee.ptr, let buf, let dataFlags else {
+        provider.read_callback = { session, streamID, _, length, dataFlags, source, _ in
+            guard let pointer = source?.pointee.ptr, let dataFlags else {
                 return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
             }
             let stream = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer).takeUnretainedValue()
-            let (count, trailers) = stream.read(into: buf, length: length, flags: dataFlags)
+            let (count, trailers) = stream.read(length: length, flags: dataFlags)
             if let trailers {
                 withNameValues(trailers) { nva, n in _ = nghttp2_submit_trailer(session, streamID, nva, n) }
             }
@@ -90,21 +90,15 @@ extension NGHTTP2Session {
 }
 
 extension HTTP2OutboundStream {
-    /// nghttp2's data-source read: copy what fits into one DATA frame.
-    /// Returns the byte count (or `NGHTTP2_ERR_DEFERRED`) and, at the end,
-    /// the trailers to submit.
-    fileprivate func read(
-        into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>
-    ) -> (Int, [HTTP2Header]?) {
+    /// nghttp2's data-source read: says how much of `pending` goes into
+    /// the next DATA frame, without copying it (`NGHTTP2_DATA_FLAG_NO_COPY`:
+    /// the session's send-data callback writes the frame straight into the
+    /// connection's out buffer). Returns the byte count (or
+    /// `NGHTTP2_ERR_DEFERRED`) and, at the end, the trailers to submit.
+    fileprivate func read(length: Int, flags: UnsafeMutablePointer<UInt32>) -> (Int, [HTTP2Header]?) {
         let n = min(length, pending.readableBytes)
-        if n > 0 {
-            pending.withUnsafeReadableBytes { raw in
-                buffer.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
-            }
-            pending.moveReaderIndex(forwardBy: n)
-            compactPending()
-        }
-        if pending.readableBytes == 0 {
+        if n > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+        if pending.readableBytes == n {
             if finished {
                 flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
                 if let trailers {

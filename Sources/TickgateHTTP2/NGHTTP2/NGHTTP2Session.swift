@@ -42,11 +42,23 @@ package final class NGHTTP2Session {
 
     var session: OpaquePointer?
     private var userData: Unmanaged<NGHTTP2Session>?
-    package weak var delegate: (any NGHTTP2SessionDelegate)?
+    /// The session's owner, called back only from inside ``receive(_:)``
+    /// and ``send(into:)``, which only the owner calls: it outlives them.
+    /// Not `weak`: a weak reference would move the owner's reference count
+    /// to a side table and make every retain of it (the gateway's
+    /// connection, once per stream per loop turn) take the slow path.
+    package unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
     package let role: Role
     var headerBlocks: [Int32: [HTTP2Header]] = [:]
     /// Inside nghttp2_session_mem_recv / mem_send (which call back into us).
     private var callDepth = 0
+    /// What the send in progress writes into (the caller's buffer, swapped
+    /// in for the duration of ``send(into:)``).
+    #if DEBUG
+    var output = ByteBuffer()
+    #else
+    @exclusivity(unchecked) var output = ByteBuffer()
+    #endif
     private var closeRequested = false
     var outbound: [Int32: HTTP2OutboundStream] = [:]
 
@@ -128,7 +140,11 @@ package final class NGHTTP2Session {
     package func send(into buffer: inout ByteBuffer) throws(HTTP2SessionError) {
         guard let session else { return }
         callDepth += 1
-        defer { leaveCall() }
+        swap(&output, &buffer)
+        defer {
+            swap(&output, &buffer)
+            leaveCall()
+        }
         while !closeRequested {
             var chunk: UnsafePointer<UInt8>? = nil
             let n = nghttp2_session_mem_send(session, &chunk)
@@ -136,7 +152,7 @@ package final class NGHTTP2Session {
                 throw HTTP2SessionError(code: n, detail: String(cString: nghttp2_strerror(Int32(n))))
             }
             guard n > 0, let chunk else { return }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: n))
+            output.writeBytes(UnsafeRawBufferPointer(start: chunk, count: n))
         }
     }
 
