@@ -66,7 +66,7 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
         for slot in slots {
             let outbound = HTTP2OutboundStream()
             let symbols = recorder.scenario.symbolIndices(ofStream: slot).map(BenchScenario.symbolName)
-            GRPCMessageFramer.writeMessage(into: &outbound.pending) {
+            outbound.pending.writeMessage {
                 WireCodec.encode(ClientMessage.subscribe(requestID: UInt64(slot), symbols: symbols), into: &$0)
             }
             guard let id = session.submitRequest(headers: headers, body: outbound) else { continue }

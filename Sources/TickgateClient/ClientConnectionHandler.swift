@@ -102,7 +102,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func send(_ message: ClientMessage, on streamID: Int32) throws(TickgateClientError) {
         guard let stream = streams[streamID], !stream.finished else { throw .connectionClosed }
-        GRPCMessageFramer.writeMessage(into: &stream.outbound.pending) { WireCodec.encode(message, into: &$0) }
+        stream.outbound.pending.writeMessage { WireCodec.encode(message, into: &$0) }
         session.resume(stream.outbound)
         flush()
     }

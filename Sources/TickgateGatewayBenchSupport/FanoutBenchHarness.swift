@@ -42,7 +42,7 @@ public final class FanoutBenchHarness {
             for _ in 0..<streamsPerConnection {
                 let body = HTTP2OutboundStream()
                 let wanted = (0..<symbolsPerStream).map { Self.symbol((slot * symbolsPerStream + $0) % symbols) }
-                GRPCMessageFramer.writeMessage(into: &body.pending) {
+                body.pending.writeMessage {
                     WireCodec.encode(ClientMessage.subscribe(requestID: 1, symbols: wanted), into: &$0)
                 }
                 _ = client.submitRequest(headers: [

@@ -26,13 +26,29 @@ package final class HTTP2ChannelDriver {
 
     package let session: NGHTTP2Session
     private let allocator: ByteBufferAllocator
+    #if DEBUG
     private var outBuffer: ByteBuffer
+    #else
+    @exclusivity(unchecked) private var outBuffer: ByteBuffer
+    #endif
+    #if DEBUG
     private var flushing = false
+    #else
+    @exclusivity(unchecked) private var flushing = false
+    #endif
+    #if DEBUG
     private var flushAgain = false
+    #else
+    @exclusivity(unchecked) private var flushAgain = false
+    #endif
     /// Inside ``read(_:)``: flushes wait for the read to complete.
+    #if DEBUG
     package private(set) var inRead = false
-    /// Largest out buffer kept between flushes; a bigger one is given back
-    /// so that an idle connection holds little.
+    #else
+    @exclusivity(unchecked) package private(set) var inRead = false
+    #endif
+    /// An out buffer larger than this and than twice the last write is
+    /// given back, so that an idle connection holds little.
     package var retainedBufferCapacity = 16 * 1024
 
     package init(session: NGHTTP2Session, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
@@ -76,11 +92,14 @@ package final class HTTP2ChannelDriver {
             // NIO gets its own reference to the bytes; ours is emptied
             // before anything (a re-entrant flush included) appends again.
             context.writeAndFlush(NIOAny(outBuffer), promise: nil)
-            if outBuffer.capacity > retainedBufferCapacity {
-                outBuffer = allocator.buffer(capacity: 0)
+            if outBuffer.capacity > max(retainedBufferCapacity, 2 * count) {
+                // Traffic fell: give the storage back, sized for what this
+                // write needed (an idle connection holds little).
+                outBuffer = allocator.buffer(capacity: count)
             } else {
                 // Reuses the storage when the channel wrote it all (NIO
-                // let go of it); copies on write only when it still holds it.
+                // let go of it); a new one of the same size (no growth
+                // while the next write fills it) when it still holds it.
                 outBuffer.clear()
             }
         } while flushAgain

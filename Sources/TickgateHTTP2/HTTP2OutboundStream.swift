@@ -1,30 +1,49 @@
-package import NIOCore
-
 /// What one stream has still to send: gRPC message bytes waiting for
 /// flow-control window, and the trailers that close the stream. The owner
 /// appends to `pending`; the session drains it into DATA frames.
 package final class HTTP2OutboundStream {
+    #if DEBUG
     package internal(set) var streamID: Int32 = -1
+    #else
+    @exclusivity(unchecked) package internal(set) var streamID: Int32 = -1
+    #endif
     /// Bytes not yet handed to nghttp2. Many gRPC messages may wait here and
     /// leave together in one DATA frame.
-    #if DEBUG
-    package var pending: ByteBuffer
-    #else
-    @exclusivity(unchecked) package var pending: ByteBuffer
-    #endif
+    package let pending = PendingBytes()
     /// Trailers to send once `pending` is empty (server side).
+    #if DEBUG
     package private(set) var trailers: [HTTP2Header]? = nil
+    #else
+    @exclusivity(unchecked) package private(set) var trailers: [HTTP2Header]? = nil
+    #endif
     /// No data follows what is pending: end the stream after it.
+    #if DEBUG
     package private(set) var finished = false
+    #else
+    @exclusivity(unchecked) package private(set) var finished = false
+    #endif
     /// nghttp2 was told there is nothing to send (`NGHTTP2_ERR_DEFERRED`) and
     /// must be resumed when bytes arrive.
+    #if DEBUG
     var deferred = false
+    #else
+    @exclusivity(unchecked) var deferred = false
+    #endif
+    /// Listed with its connection's output for the next flush pass (the
+    /// owner's bookkeeping: the session does not read it).
+    #if DEBUG
+    package var isQueuedForFlush = false
+    #else
+    @exclusivity(unchecked) package var isQueuedForFlush = false
+    #endif
     /// The session stopped serving this stream.
+    #if DEBUG
     package internal(set) var closed = false
+    #else
+    @exclusivity(unchecked) package internal(set) var closed = false
+    #endif
 
-    package init(allocator: ByteBufferAllocator = ByteBufferAllocator(), initialCapacity: Int = 0) {
-        self.pending = allocator.buffer(capacity: initialCapacity)
-    }
+    package init() {}
 
     /// Sends what is pending, then ends the stream (with `trailers`, if any).
     package func finish(trailers: [HTTP2Header]?) {
@@ -38,19 +57,8 @@ package final class HTTP2OutboundStream {
         pending.clear()
     }
 
-    /// Read bytes at the front are given back once they outweigh what is
-    /// still unread (and a few KiB): a reader that always leaves a little
-    /// pending must not make the buffer grow with every byte it took. The
-    /// move costs at most what was read since the last one, so it is
-    /// amortised; the capacity stays within a small multiple of the most
-    /// that was ever pending at once.
+    /// After bytes were sent: see ``PendingBytes/compact()``.
     package func compactPending() {
-        if pending.readableBytes == 0 {
-            pending.clear()
-        } else if pending.readerIndex >= Self.compactionFloor && pending.readerIndex >= pending.readableBytes {
-            pending.discardReadBytes()
-        }
+        pending.compact()
     }
-
-    static let compactionFloor = 16 * 1024
 }

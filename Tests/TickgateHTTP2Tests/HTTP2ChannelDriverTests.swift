@@ -148,7 +148,18 @@ import Testing
             stream.pending.moveReaderIndex(forwardBy: take)
             expected.removeFirst(take)
             stream.compactPending()
-            #expect(Array(stream.pending.readableBytesView) == expected)
+            #expect(stream.pending.readableBytesArray == expected)
         }
+    }
+
+    @Test func storageFromABurstIsGivenBackWhenItDrains() {
+        let stream = HTTP2OutboundStream()
+        stream.pending.writeBytes([UInt8](repeating: 3, count: 1 << 20))
+        #expect(stream.pending.capacity >= 1 << 20)
+        stream.pending.moveReaderIndex(forwardBy: 1 << 20)
+        stream.compactPending()
+        #expect(stream.pending.capacity == 0, "an idle stream holds nothing")
+        stream.pending.writeBytes([1, 2, 3])
+        #expect(stream.pending.readableBytesArray == [1, 2, 3])
     }
 }

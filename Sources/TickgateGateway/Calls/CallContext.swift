@@ -61,10 +61,10 @@ final class CallContext {
 
     /// The call appended to its pending bytes.
     @inline(__always)
-    func hasOutput(_ call: some GatewayCall) {
-        guard !call.isQueuedForFlush else { return }
-        call.isQueuedForFlush = true
-        connection.queueForFlush(call)
+    func hasOutput(_ outbound: HTTP2OutboundStream) {
+        guard !outbound.isQueuedForFlush else { return }
+        outbound.isQueuedForFlush = true
+        connection.queueForFlush(outbound)
     }
 
     /// Hands what is pending to nghttp2 and the socket now, to make room

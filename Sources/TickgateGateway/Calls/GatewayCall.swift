@@ -8,8 +8,6 @@ protocol GatewayCall: AnyObject {
     var streamID: Int32 { get }
     /// Bytes waiting for the stream's flow-control window, and the end.
     var outbound: HTTP2OutboundStream { get }
-    /// Listed in the connection's calls with output to flush.
-    var isQueuedForFlush: Bool { get set }
 
     /// The request's HEADERS were accepted (`endStream`: it has no body).
     func start(endStream: Bool)

@@ -8,20 +8,22 @@ import TickgateModel
 /// one summary out once Kafka has settled every tick.
 final class PublishCall: GatewayCall {
     let streamID: Int32
-    private unowned(unsafe) let context: CallContext
+    /// Strong: the context holds nothing back, and a strong `let` is read
+    /// without retaining it (an `unowned(unsafe)` one is copied, retain and
+    /// release, at every use).
+    private let context: CallContext
     let outbound: HTTP2OutboundStream
     private var machine = PublishCallStateMachine()
     private var deframer: GRPCMessageDeframer
     private let publisher: PublishCoordinator
     private let ledger: PublishLedger
     private var received = 0
-    var isQueuedForFlush = false
 
     init(streamID: Int32, context: CallContext, publisher: PublishCoordinator) {
         self.streamID = streamID
         self.context = context
         self.publisher = publisher
-        self.outbound = HTTP2OutboundStream(allocator: context.allocator)
+        self.outbound = HTTP2OutboundStream()
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
         // The ledger reaches back weakly: a call whose connection is gone
         // is freed even while Kafka still owes it delivery reports.
@@ -122,16 +124,16 @@ final class PublishCall: GatewayCall {
             case .finishSending:
                 ledger.finishSending()
             case .sendSummary(let settlement):
-                GRPCMessageFramer.writeMessage(into: &outbound.pending) {
+                outbound.pending.writeMessage {
                     WireCodec.encode(
                         PublishSummary(published: settlement.delivered, failed: settlement.failed, firstError: settlement.firstError),
                         into: &$0)
                 }
-                context.hasOutput(self)
+                context.hasOutput(outbound)
             case .finish(let status):
                 if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }
                 outbound.finish(trailers: status.trailerFields)
-                context.hasOutput(self)
+                context.hasOutput(outbound)
             case .unregister:
                 publisher.unregister(ledger)
             }

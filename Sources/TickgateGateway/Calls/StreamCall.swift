@@ -12,7 +12,10 @@ import TickgateModel
 /// reading and the stream is reset.
 final class StreamCall: GatewayCall {
     let streamID: Int32
-    private unowned(unsafe) let context: CallContext
+    /// Strong: the context holds nothing back, and a strong `let` is read
+    /// without retaining it (an `unowned(unsafe)` one is copied, retain and
+    /// release, at every use).
+    private let context: CallContext
     let outbound: HTTP2OutboundStream
     #if DEBUG
     private var machine = StreamCallStateMachine()
@@ -23,17 +26,19 @@ final class StreamCall: GatewayCall {
     private(set) var symbols: Set<String> = []
     /// Cached from the configuration: read on every delivery.
     private let maxPendingBytes: Int
-    #if DEBUG
-    var isQueuedForFlush = false
-    #else
-    @exclusivity(unchecked) var isQueuedForFlush = false
-    #endif
+    /// `outbound` and its pending bytes, for the delivery loop: used through
+    /// `_withUnsafeGuaranteedRef`, they cost no retain and release per
+    /// delivery (`outbound` keeps both alive as long as the call).
+    private let outboundRef: Unmanaged<HTTP2OutboundStream>
+    private let pendingRef: Unmanaged<PendingBytes>
 
     init(streamID: Int32, context: CallContext) {
         self.streamID = streamID
         self.context = context
-        self.outbound = HTTP2OutboundStream(allocator: context.allocator)
+        self.outbound = HTTP2OutboundStream()
         self.maxPendingBytes = context.limits.maxPendingBytesPerStream
+        self.outboundRef = .passUnretained(outbound)
+        self.pendingRef = .passUnretained(outbound.pending)
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
         context.stats.callObjects.add(1, ordering: .relaxed)
     }
@@ -46,8 +51,9 @@ final class StreamCall: GatewayCall {
     @inline(__always)
     func enqueueTick(_ bytes: UnsafeRawBufferPointer) {
         guard machine.isLive, hasRoom(for: bytes.count) else { return }
-        outbound.pending.writeBytes(bytes)
-        context.hasOutput(self)
+        pendingRef._withUnsafeGuaranteedRef { $0.writeBytes(bytes) }
+        // The context only once per stream per loop turn.
+        if !outboundRef._withUnsafeGuaranteedRef({ $0.isQueuedForFlush }) { context.hasOutput(outbound) }
     }
 
     /// True when `count` more bytes fit under the bound, after handing
@@ -55,7 +61,7 @@ final class StreamCall: GatewayCall {
     /// reset as too slow.
     @inline(__always)
     private func hasRoom(for count: Int) -> Bool {
-        outbound.pending.readableBytes &+ count <= maxPendingBytes || makeRoomOrReset(for: count)
+        pendingRef._withUnsafeGuaranteedRef { $0.readableBytes } &+ count <= maxPendingBytes || makeRoomOrReset(for: count)
     }
 
     /// The rare path, kept out of the delivery loop.
@@ -153,17 +159,15 @@ final class StreamCall: GatewayCall {
 
     private func send(_ message: ServerMessage) {
         guard machine.isLive else { return }
-        // Encoded in place; past the bound it is taken back, room is made
+        // Appended at once; past the bound it is taken back, room is made
         // (or the stream reset) and, rarely, it is encoded again.
-        let start = outbound.pending.writerIndex
-        GRPCMessageFramer.writeMessage(into: &outbound.pending) { WireCodec.encode(message, into: &$0) }
+        let size = outbound.pending.writeMessage { WireCodec.encode(message, into: &$0) }
         if outbound.pending.readableBytes > maxPendingBytes {
-            let size = outbound.pending.writerIndex - start
-            outbound.pending.moveWriterIndex(to: start)
+            outbound.pending.removeLast(size)
             guard hasRoom(for: size) else { return }
-            GRPCMessageFramer.writeMessage(into: &outbound.pending) { WireCodec.encode(message, into: &$0) }
+            outbound.pending.writeMessage { WireCodec.encode(message, into: &$0) }
         }
-        context.hasOutput(self)
+        context.hasOutput(outbound)
     }
 
     // MARK: actions
@@ -177,7 +181,7 @@ final class StreamCall: GatewayCall {
                 if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }
                 releaseSubscriptions()
                 outbound.finish(trailers: status.trailerFields)
-                context.hasOutput(self)
+                context.hasOutput(outbound)
             case .reset(let code):
                 releaseSubscriptions()
                 outbound.discardPending()

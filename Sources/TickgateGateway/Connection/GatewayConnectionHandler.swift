@@ -20,16 +20,24 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var machine: ConnectionStateMachine
     #endif
     private(set) var callContext: CallContext!
-    private var calls: [Int32: any GatewayCall] = [:]
     #if DEBUG
-    private var queuedCalls: [any GatewayCall] = []
+    private var calls: [Int32: any GatewayCall] = [:]
     #else
-    @exclusivity(unchecked) private var queuedCalls: [any GatewayCall] = []
+    @exclusivity(unchecked) private var calls: [Int32: any GatewayCall] = [:]
+    #endif
+    #if DEBUG
+    private var queuedOutput: [HTTP2OutboundStream] = []
+    #else
+    @exclusivity(unchecked) private var queuedOutput: [HTTP2OutboundStream] = []
     #endif
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
     private let publishEnabled: Bool
+    #if DEBUG
     private var closeAfterFlush = false
+    #else
+    @exclusivity(unchecked) private var closeAfterFlush = false
+    #endif
 
     init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger) {
         self.fanout = fanout
@@ -152,7 +160,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         calls.removeAll()
         fanout.stats.streams.subtract(open.count, ordering: .relaxed)
         for call in open { call.closed() }
-        queuedCalls.removeAll()
+        queuedOutput.removeAll()
         driver.close()
         fanout.unregister(self)
         fanout.stats.connections.subtract(1, ordering: .relaxed)
@@ -160,8 +168,8 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
 
     // MARK: writing
 
-    func queueForFlush(_ call: some GatewayCall) {
-        queuedCalls.append(call)
+    func queueForFlush(_ outbound: HTTP2OutboundStream) {
+        queuedOutput.append(outbound)
         if machine.outputQueued() { fanout.markDirty(self) }
     }
 
@@ -193,11 +201,11 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         guard let context, !machine.isTornDown else { return }
         let session = driver.session
         let outcome = driver.flush(context: context, beforeSend: {
-            for call in queuedCalls {
-                call.isQueuedForFlush = false
-                session.resume(call.outbound)
+            for outbound in queuedOutput {
+                outbound.isQueuedForFlush = false
+                session.resume(outbound)
             }
-            queuedCalls.removeAll(keepingCapacity: true)
+            queuedOutput.removeAll(keepingCapacity: true)
         })
         if case .failed(let error) = outcome {
             logger.debug("closing connection: \(error)")

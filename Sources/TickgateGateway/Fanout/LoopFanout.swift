@@ -33,7 +33,11 @@ final class LoopFanout {
     #else
     @exclusivity(unchecked) private(set) var table = SubscriptionTable<StreamCall>()
     #endif
+    #if DEBUG
     private var dirtyConnections: [GatewayConnectionHandler] = []
+    #else
+    @exclusivity(unchecked) private var dirtyConnections: [GatewayConnectionHandler] = []
+    #endif
     /// Connections of this loop, for shutdown.
     private(set) var connections: [ObjectIdentifier: GatewayConnectionHandler] = [:]
     /// Inside a delivery pass: table removals wait until it is done (the
@@ -43,7 +47,11 @@ final class LoopFanout {
     #else
     @exclusivity(unchecked) private var delivering = false
     #endif
+    #if DEBUG
     private var deferredRemovals: [(String, StreamCall)] = []
+    #else
+    @exclusivity(unchecked) private var deferredRemovals: [(String, StreamCall)] = []
+    #endif
     /// Most ticks one loop turn delivers; the rest wait for the next turn,
     /// so reads (window updates) and writes interleave with a long burst
     /// and no single turn puts more than this into any one stream.
@@ -182,7 +190,11 @@ final class LoopFanout {
 
     // MARK: writing
 
+    #if DEBUG
     private var flushScheduled = false
+    #else
+    @exclusivity(unchecked) private var flushScheduled = false
+    #endif
 
     /// For bytes queued outside a read or a delivery (a publish summary, a
     /// reset): flush the dirty connections on the next loop turn.

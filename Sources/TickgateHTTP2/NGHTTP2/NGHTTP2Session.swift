@@ -49,9 +49,17 @@ package final class NGHTTP2Session {
     /// connection, once per stream per loop turn) take the slow path.
     package unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
     package let role: Role
+    #if DEBUG
     var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    #else
+    @exclusivity(unchecked) var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    #endif
     /// Inside nghttp2_session_mem_recv / mem_send (which call back into us).
+    #if DEBUG
     private var callDepth = 0
+    #else
+    @exclusivity(unchecked) private var callDepth = 0
+    #endif
     /// What the send in progress writes into (the caller's buffer, swapped
     /// in for the duration of ``send(into:)``).
     #if DEBUG
@@ -59,8 +67,16 @@ package final class NGHTTP2Session {
     #else
     @exclusivity(unchecked) var output = ByteBuffer()
     #endif
+    #if DEBUG
     private var closeRequested = false
+    #else
+    @exclusivity(unchecked) private var closeRequested = false
+    #endif
+    #if DEBUG
     var outbound: [Int32: HTTP2OutboundStream] = [:]
+    #else
+    @exclusivity(unchecked) var outbound: [Int32: HTTP2OutboundStream] = [:]
+    #endif
 
     package init(role: Role, settings: Settings = Settings()) {
         self.role = role
