@@ -36,7 +36,7 @@ package final class PendingBytes {
 
     deinit { free(base) }
 
-    @inlinable
+    @inlinable @inline(__always)
     package var readableBytes: Int { writerIndex &- readerIndex }
 
     /// Appends `bytes`.

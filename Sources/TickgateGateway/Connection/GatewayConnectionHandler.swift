@@ -201,9 +201,11 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         guard let context, !machine.isTornDown else { return }
         let session = driver.session
         let outcome = driver.flush(context: context, beforeSend: {
-            for outbound in queuedOutput {
-                outbound.isQueuedForFlush = false
-                session.resume(outbound)
+            queuedOutput.withUnsafeBufferPointer { queued in
+                for outbound in queued {
+                    outbound.isQueuedForFlush = false
+                    session.resume(outbound)
+                }
             }
             queuedOutput.removeAll(keepingCapacity: true)
         })

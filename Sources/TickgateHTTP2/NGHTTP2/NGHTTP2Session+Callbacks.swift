@@ -46,15 +46,16 @@ extension NGHTTP2Session {
         }
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { session, frame, userData in
             guard let session, let frame, let userData else { return 0 }
-            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
             let hd = frame.pointee.hd
             let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            guard endStream else { return 0 }  // every DATA frame passes here: stay cheap
             let type = UInt32(hd.type)
+            let isServer = Unmanaged<NGHTTP2Session>.fromOpaque(userData)._withUnsafeGuaranteedRef { $0.role == .server }
             // A server that ended its response while the client still has
             // its side open (a streaming call ended by the server) resets
             // the stream with NO_ERROR, as gRPC servers do, so that the
             // stream is freed on both ends without waiting for the client.
-            if me.role == .server, endStream, type == NGHTTP2_HEADERS.rawValue || type == NGHTTP2_DATA.rawValue,
+            if isServer, type == NGHTTP2_HEADERS.rawValue || type == NGHTTP2_DATA.rawValue,
                nghttp2_session_get_stream_remote_close(session, hd.stream_id) == 0 {
                 _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), hd.stream_id, NGHTTP2_NO_ERROR.rawValue)
             }
@@ -68,17 +69,21 @@ extension NGHTTP2Session {
             guard let frame, let framehd, let source, let pointer = source.pointee.ptr, let userData else {
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
             }
-            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
-            let stream = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer).takeUnretainedValue()
-            me.output.writeBytes(UnsafeRawBufferPointer(start: framehd, count: 9))
+            // Per DATA frame: both objects are used unretained (nghttp2 calls
+            // back only while its owner is inside send, so both are alive).
             let padding = Int(frame.pointee.data.padlen)
-            if padding > 0 { me.output.writeInteger(UInt8(padding - 1)) }
-            stream.pending.withUnsafeReadableBytes { raw in
-                _ = me.output.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+            Unmanaged<NGHTTP2Session>.fromOpaque(userData)._withUnsafeGuaranteedRef { me in
+                Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer)._withUnsafeGuaranteedRef { stream in
+                    me.output.writeBytes(UnsafeRawBufferPointer(start: framehd, count: 9))
+                    if padding > 0 { me.output.writeInteger(UInt8(padding - 1)) }
+                    stream.pending.withUnsafeReadableBytes { raw in
+                        _ = me.output.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+                    }
+                    stream.pending.moveReaderIndex(forwardBy: length)
+                    stream.compactPending()
+                    if padding > 1 { me.output.writeRepeatingByte(0, count: padding - 1) }
+                }
             }
-            stream.pending.moveReaderIndex(forwardBy: length)
-            stream.compactPending()
-            if padding > 1 { me.output.writeRepeatingByte(0, count: padding - 1) }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in

@@ -78,8 +78,9 @@ extension NGHTTP2Session {
             guard let pointer = source?.pointee.ptr, let dataFlags else {
                 return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
             }
-            let stream = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer).takeUnretainedValue()
-            let (count, trailers) = stream.read(length: length, flags: dataFlags)
+            let (count, trailers) = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer)._withUnsafeGuaranteedRef {
+                $0.read(length: length, flags: dataFlags)
+            }
             if let trailers {
                 withNameValues(trailers) { nva, n in _ = nghttp2_submit_trailer(session, streamID, nva, n) }
             }
