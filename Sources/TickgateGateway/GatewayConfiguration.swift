@@ -33,6 +33,10 @@ public struct GatewayConfiguration: Sendable {
     /// A connection with no open stream for this long is closed with
     /// GOAWAY; nil: never.
     public var idleTimeout: Duration? = nil
+    /// Client PINGs closer together than this are strikes (gRPC's keepalive
+    /// enforcement; after 2, GOAWAY ENHANCE_YOUR_CALM "too_many_pings");
+    /// nil: not policed.
+    public var minPingInterval: Duration? = nil
     /// How long `shutdown` lets connections drain (GOAWAY sent, calls
     /// ended UNAVAILABLE) before it closes what is left.
     public var shutdownGrace: Duration = .seconds(5)

@@ -93,3 +93,49 @@ import TickgateHTTP2
         #expect(!queued, "nothing is flushed after teardown")
     }
 }
+
+/// The keepalive hook: gRPC's ping policy, off unless configured.
+@Suite struct ConnectionPingPolicyTests {
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    @Test func pingsAreNotPolicedByDefault() {
+        var machine = ConnectionStateMachine(now: t0)
+        for index in 0..<100 {
+            #expect(machine.pingReceived(now: t0 + .milliseconds(Int64(index))).isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        // (ms between pings, pings, aborts?)
+        (1_000, 10, false),  // every second against a 500 ms minimum: fine
+        (100, 3, false),     // two strikes are tolerated
+        (100, 4, true),      // the third gets GOAWAY
+    ] as [(Int64, Int, Bool)])
+    func tooFrequentPingsGetTooManyPings(gap: Int64, pings: Int, aborts: Bool) {
+        var machine = ConnectionStateMachine(limits: .init(minPingInterval: .milliseconds(500)), now: t0)
+        _ = machine.streamOpened(id: 1)
+        var actions: [ConnectionStateMachine.Action] = []
+        for index in 0..<pings { actions += machine.pingReceived(now: t0 + .milliseconds(gap * Int64(index))) }
+        #expect(actions.contains(.abort(.enhanceYourCalm, debug: "too_many_pings")) == aborts)
+        #expect((machine.state == .closing) == aborts)
+    }
+
+    @Test func aWellSpacedPingClearsTheStrikes() {
+        var machine = ConnectionStateMachine(limits: .init(minPingInterval: .milliseconds(500)), now: t0)
+        _ = machine.streamOpened(id: 1)
+        _ = machine.pingReceived(now: t0)
+        _ = machine.pingReceived(now: t0 + .milliseconds(10))
+        _ = machine.pingReceived(now: t0 + .milliseconds(20))
+        #expect(machine.pingStrikes == 2)
+        #expect(machine.pingReceived(now: t0 + .seconds(2)).isEmpty)
+        #expect(machine.pingStrikes == 0)
+    }
+
+    @Test func pingsWithoutStreamsCanBeRefused() {
+        var machine = ConnectionStateMachine(
+            limits: .init(minPingInterval: .seconds(10), pingsWithoutStreams: false), now: t0)
+        var actions: [ConnectionStateMachine.Action] = []
+        for index in 0..<3 { actions += machine.pingReceived(now: t0 + .seconds(Int64(60 * index))) }
+        #expect(actions == [.abort(.enhanceYourCalm, debug: "too_many_pings")])
+    }
+}

@@ -49,6 +49,8 @@ struct ConnectionStateMachine {
         case close
         /// Free every call and the session (once).
         case tearDown
+        /// GOAWAY with this error and debug data, then close.
+        case abort(HTTP2ErrorCode, debug: String)
     }
 
     struct Limits: Equatable {
@@ -56,6 +58,16 @@ struct ConnectionStateMachine {
         var idleTimeout: TimeAmount? = nil
         /// How long a drain may take before the socket is closed anyway.
         var drainGrace: TimeAmount = .seconds(5)
+        /// Keepalive policy as gRPC servers enforce it: a PING sooner than
+        /// this after the previous one is a strike; nil: pings are not
+        /// policed.
+        var minPingInterval: TimeAmount? = nil
+        /// Whether a PING on a connection with no open stream is allowed
+        /// (a strike when not).
+        var pingsWithoutStreams = true
+        /// Strikes tolerated; the next one gets GOAWAY ENHANCE_YOUR_CALM
+        /// "too_many_pings".
+        var maxPingStrikes = 2
     }
 
     private(set) var state: State = .active
@@ -63,6 +75,8 @@ struct ConnectionStateMachine {
     /// Highest stream id accepted: GOAWAY's last stream id.
     private(set) var lastStreamID: Int32 = 0
     private var idleSince: NIODeadline
+    private var lastPing: NIODeadline?
+    private(set) var pingStrikes = 0
     let limits: Limits
 
     init(limits: Limits = Limits(), now: NIODeadline) {
@@ -134,6 +148,27 @@ struct ConnectionStateMachine {
     mutating func tick(now: NIODeadline) -> [Action] {
         guard state == .active, openStreams == 0, let idle = limits.idleTimeout, now - idleSince >= idle else { return [] }
         return drain(.idle, now: now)
+    }
+
+    /// The peer sent a PING (nghttp2 has answered it).
+    mutating func pingReceived(now: NIODeadline) -> [Action] {
+        guard let minimum = limits.minPingInterval, state == .active || isDraining else { return [] }
+        defer { lastPing = now }
+        let tooSoon = lastPing.map { now - $0 < minimum } ?? false
+        let unwanted = openStreams == 0 && !limits.pingsWithoutStreams
+        guard tooSoon || unwanted else {
+            pingStrikes = 0
+            return []
+        }
+        pingStrikes += 1
+        guard pingStrikes > limits.maxPingStrikes else { return [] }
+        state = .closing
+        return [.abort(.enhanceYourCalm, debug: "too_many_pings")]
+    }
+
+    private var isDraining: Bool {
+        if case .draining = state { return true }
+        return false
     }
 
     /// The drain took longer than its grace period.

@@ -48,7 +48,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         let allocator = ByteBufferAllocator()
         self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .server, settings: settings), allocator: allocator)
         self.machine = ConnectionStateMachine(
-            limits: .init(idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.wholeNanoseconds) }, drainGrace: .nanoseconds(configuration.shutdownGrace.wholeNanoseconds)),
+            limits: .init(
+                idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.wholeNanoseconds) },
+                drainGrace: .nanoseconds(configuration.shutdownGrace.wholeNanoseconds),
+                minPingInterval: configuration.minPingInterval.map { .nanoseconds($0.wholeNanoseconds) }),
             now: .now())
         self.callContext = CallContext(connection: self, fanout: fanout, limits: .init(configuration), allocator: allocator)
         driver.session.delegate = self
@@ -150,6 +153,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             requestFlush()
         case .tearDown:
             tearDown()
+        case .abort(let code, let debug):
+            driver.session.submitGoAway(errorCode: code, debug: debug)
+            closeAfterFlush = true
+            requestFlush()
         }
     }
 
@@ -281,6 +288,10 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
         fanout.stats.streams.subtract(1, ordering: .relaxed)
         call.closed()
         perform(machine.streamClosed(now: .now()))
+    }
+
+    func sessionDidReceivePing() {
+        perform(machine.pingReceived(now: .now()))
     }
 
     func sessionDidReceiveGoAway() {

@@ -33,6 +33,8 @@ extension NGHTTP2Session {
                 me.delegate?.sessionDidReceiveEndStream(streamID: hd.stream_id)
             case NGHTTP2_GOAWAY.rawValue:
                 me.delegate?.sessionDidReceiveGoAway()
+            case NGHTTP2_PING.rawValue where hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
+                me.delegate?.sessionDidReceivePing()
             default:
                 break
             }

@@ -65,6 +65,12 @@ extension NGHTTP2Session {
         }
     }
 
+    /// A PING (the peer answers it with an ACK).
+    package func submitPing() {
+        guard let session else { return }
+        _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    }
+
     /// Client side: GOAWAY with the last stream id the peer started (none).
     package func terminate(errorCode: HTTP2ErrorCode = .noError) {
         guard let session else { return }

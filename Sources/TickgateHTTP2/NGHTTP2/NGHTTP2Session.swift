@@ -13,10 +13,13 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32)
     /// The peer sent GOAWAY: it opens no more streams.
     func sessionDidReceiveGoAway()
+    /// The peer sent a PING (nghttp2 has queued the answer).
+    func sessionDidReceivePing()
 }
 
 extension NGHTTP2SessionDelegate {
     package func sessionDidReceiveGoAway() {}
+    package func sessionDidReceivePing() {}
 }
 
 /// One nghttp2 session (server or client side): the only type that holds an
