@@ -39,6 +39,16 @@ package final class PendingBytes {
     @inlinable @inline(__always)
     package var readableBytes: Int { writerIndex &- readerIndex }
 
+    /// Appends `bytes` unless that would leave more than `limit` pending;
+    /// false (nothing appended) then. The delivery loop's one call per
+    /// delivery: inlined into it, with this module's unchecked access.
+    @inlinable @inline(__always)
+    package func writeBytes(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        guard writerIndex &- readerIndex &+ bytes.count <= limit else { return false }
+        writeBytes(bytes)
+        return true
+    }
+
     /// Appends `bytes`.
     @inlinable
     package func writeBytes(_ bytes: UnsafeRawBufferPointer) {

@@ -62,8 +62,12 @@ final class CallContext {
     /// The call appended to its pending bytes.
     @inline(__always)
     func hasOutput(_ outbound: HTTP2OutboundStream) {
-        guard !outbound.isQueuedForFlush else { return }
-        outbound.isQueuedForFlush = true
+        if outbound.queueForFlush() { connection.queueForFlush(outbound) }
+    }
+
+    /// `outbound` was just marked for the next flush: list it.
+    @inline(__always)
+    func queued(_ outbound: HTTP2OutboundStream) {
         connection.queueForFlush(outbound)
     }
 

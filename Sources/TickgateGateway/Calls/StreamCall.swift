@@ -50,10 +50,14 @@ final class StreamCall: GatewayCall {
     /// Appends one tick's shared, already-framed bytes.
     @inline(__always)
     func enqueueTick(_ bytes: UnsafeRawBufferPointer) {
-        guard machine.isLive, hasRoom(for: bytes.count) else { return }
-        pendingRef._withUnsafeGuaranteedRef { $0.writeBytes(bytes) }
+        guard machine.isLive else { return }
+        let limit = maxPendingBytes
+        if !pendingRef._withUnsafeGuaranteedRef({ $0.writeBytes(bytes, limit: limit) }) {
+            guard makeRoomOrReset(for: bytes.count) else { return }
+            pendingRef._withUnsafeGuaranteedRef { $0.writeBytes(bytes) }
+        }
         // The context only once per stream per loop turn.
-        if !outboundRef._withUnsafeGuaranteedRef({ $0.isQueuedForFlush }) { context.hasOutput(outbound) }
+        if outboundRef._withUnsafeGuaranteedRef({ $0.queueForFlush() }) { context.queued(outbound) }
     }
 
     /// True when `count` more bytes fit under the bound, after handing

@@ -210,7 +210,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         let outcome = driver.flush(context: context, beforeSend: {
             queuedOutput.withUnsafeBufferPointer { queued in
                 for outbound in queued {
-                    outbound.isQueuedForFlush = false
+                    outbound.unqueueForFlush()
                     session.resume(outbound)
                 }
             }
