@@ -502,6 +502,141 @@ void   tickgate__v1__symbol_status__free_unpacked
   assert(message->base.descriptor == &tickgate__v1__symbol_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   tickgate__v1__heartbeat__init
+                     (Tickgate__V1__Heartbeat         *message)
+{
+  static const Tickgate__V1__Heartbeat init_value = TICKGATE__V1__HEARTBEAT__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__heartbeat__get_packed_size
+                     (const Tickgate__V1__Heartbeat *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__heartbeat__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__heartbeat__pack
+                     (const Tickgate__V1__Heartbeat *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__heartbeat__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__heartbeat__pack_to_buffer
+                     (const Tickgate__V1__Heartbeat *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__heartbeat__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__Heartbeat *
+       tickgate__v1__heartbeat__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__Heartbeat *)
+     protobuf_c_message_unpack (&tickgate__v1__heartbeat__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__heartbeat__free_unpacked
+                     (Tickgate__V1__Heartbeat *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__heartbeat__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   tickgate__v1__position__init
+                     (Tickgate__V1__Position         *message)
+{
+  static const Tickgate__V1__Position init_value = TICKGATE__V1__POSITION__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__position__get_packed_size
+                     (const Tickgate__V1__Position *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__position__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__position__pack
+                     (const Tickgate__V1__Position *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__position__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__position__pack_to_buffer
+                     (const Tickgate__V1__Position *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__position__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__Position *
+       tickgate__v1__position__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__Position *)
+     protobuf_c_message_unpack (&tickgate__v1__position__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__position__free_unpacked
+                     (Tickgate__V1__Position *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__position__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   tickgate__v1__lagging__init
+                     (Tickgate__V1__Lagging         *message)
+{
+  static const Tickgate__V1__Lagging init_value = TICKGATE__V1__LAGGING__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__lagging__get_packed_size
+                     (const Tickgate__V1__Lagging *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__lagging__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__lagging__pack
+                     (const Tickgate__V1__Lagging *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__lagging__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__lagging__pack_to_buffer
+                     (const Tickgate__V1__Lagging *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__lagging__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__Lagging *
+       tickgate__v1__lagging__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__Lagging *)
+     protobuf_c_message_unpack (&tickgate__v1__lagging__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__lagging__free_unpacked
+                     (Tickgate__V1__Lagging *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__lagging__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   tickgate__v1__server_message__init
                      (Tickgate__V1__ServerMessage         *message)
 {
@@ -545,6 +680,96 @@ void   tickgate__v1__server_message__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &tickgate__v1__server_message__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   tickgate__v1__snapshot_request__init
+                     (Tickgate__V1__SnapshotRequest         *message)
+{
+  static const Tickgate__V1__SnapshotRequest init_value = TICKGATE__V1__SNAPSHOT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__snapshot_request__get_packed_size
+                     (const Tickgate__V1__SnapshotRequest *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__snapshot_request__pack
+                     (const Tickgate__V1__SnapshotRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__snapshot_request__pack_to_buffer
+                     (const Tickgate__V1__SnapshotRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__SnapshotRequest *
+       tickgate__v1__snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__SnapshotRequest *)
+     protobuf_c_message_unpack (&tickgate__v1__snapshot_request__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__snapshot_request__free_unpacked
+                     (Tickgate__V1__SnapshotRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__snapshot_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   tickgate__v1__snapshot_response__init
+                     (Tickgate__V1__SnapshotResponse         *message)
+{
+  static const Tickgate__V1__SnapshotResponse init_value = TICKGATE__V1__SNAPSHOT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__snapshot_response__get_packed_size
+                     (const Tickgate__V1__SnapshotResponse *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__snapshot_response__pack
+                     (const Tickgate__V1__SnapshotResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__snapshot_response__pack_to_buffer
+                     (const Tickgate__V1__SnapshotResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__snapshot_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__SnapshotResponse *
+       tickgate__v1__snapshot_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__SnapshotResponse *)
+     protobuf_c_message_unpack (&tickgate__v1__snapshot_response__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__snapshot_response__free_unpacked
+                     (Tickgate__V1__SnapshotResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__snapshot_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   tickgate__v1__publish_summary__init
@@ -643,7 +868,7 @@ const ProtobufCMessageDescriptor tickgate__v1__decimal__descriptor =
   (ProtobufCMessageInit) tickgate__v1__decimal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__tick__field_descriptors[14] =
+static const ProtobufCFieldDescriptor tickgate__v1__tick__field_descriptors[16] =
 {
   {
     "symbol",
@@ -813,6 +1038,30 @@ static const ProtobufCFieldDescriptor tickgate__v1__tick__field_descriptors[14] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "snapshot",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Tick, snapshot),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Tick, skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__tick__field_indices_by_name[] = {
   10,   /* field[10] = gateway_dispatch_time_ns */
@@ -825,6 +1074,8 @@ static const unsigned tickgate__v1__tick__field_indices_by_name[] = {
   5,   /* field[5] = sequence */
   4,   /* field[4] = side */
   3,   /* field[3] = size */
+  15,   /* field[15] = skipped */
+  14,   /* field[14] = snapshot */
   0,   /* field[0] = symbol */
   13,   /* field[13] = trade_id */
   1,   /* field[1] = venue */
@@ -833,7 +1084,7 @@ static const unsigned tickgate__v1__tick__field_indices_by_name[] = {
 static const ProtobufCIntRange tickgate__v1__tick__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__tick__descriptor =
 {
@@ -843,7 +1094,7 @@ const ProtobufCMessageDescriptor tickgate__v1__tick__descriptor =
   "Tickgate__V1__Tick",
   "tickgate.v1",
   sizeof(Tickgate__V1__Tick),
-  14,
+  16,
   tickgate__v1__tick__field_descriptors,
   tickgate__v1__tick__field_indices_by_name,
   1,  tickgate__v1__tick__number_ranges,
@@ -888,7 +1139,7 @@ const ProtobufCMessageDescriptor tickgate__v1__tick_batch__descriptor =
   (ProtobufCMessageInit) tickgate__v1__tick_batch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors[2] =
+static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors[6] =
 {
   {
     "request_id",
@@ -914,15 +1165,67 @@ static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "venue",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, venue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "snapshot",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, snapshot),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_rate",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, max_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lossless",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, lossless),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__subscribe__field_indices_by_name[] = {
+  5,   /* field[5] = lossless */
+  4,   /* field[4] = max_rate */
   0,   /* field[0] = request_id */
+  3,   /* field[3] = snapshot */
   1,   /* field[1] = symbols */
+  2,   /* field[2] = venue */
 };
 static const ProtobufCIntRange tickgate__v1__subscribe__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__subscribe__descriptor =
 {
@@ -932,14 +1235,14 @@ const ProtobufCMessageDescriptor tickgate__v1__subscribe__descriptor =
   "Tickgate__V1__Subscribe",
   "tickgate.v1",
   sizeof(Tickgate__V1__Subscribe),
-  2,
+  6,
   tickgate__v1__subscribe__field_descriptors,
   tickgate__v1__subscribe__field_indices_by_name,
   1,  tickgate__v1__subscribe__number_ranges,
   (ProtobufCMessageInit) tickgate__v1__subscribe__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__unsubscribe__field_descriptors[2] =
+static const ProtobufCFieldDescriptor tickgate__v1__unsubscribe__field_descriptors[3] =
 {
   {
     "request_id",
@@ -965,15 +1268,28 @@ static const ProtobufCFieldDescriptor tickgate__v1__unsubscribe__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "venue",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Unsubscribe, venue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__unsubscribe__field_indices_by_name[] = {
   0,   /* field[0] = request_id */
   1,   /* field[1] = symbols */
+  2,   /* field[2] = venue */
 };
 static const ProtobufCIntRange tickgate__v1__unsubscribe__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__unsubscribe__descriptor =
 {
@@ -983,7 +1299,7 @@ const ProtobufCMessageDescriptor tickgate__v1__unsubscribe__descriptor =
   "Tickgate__V1__Unsubscribe",
   "tickgate.v1",
   sizeof(Tickgate__V1__Unsubscribe),
-  2,
+  3,
   tickgate__v1__unsubscribe__field_descriptors,
   tickgate__v1__unsubscribe__field_indices_by_name,
   1,  tickgate__v1__unsubscribe__number_ranges,
@@ -1297,7 +1613,7 @@ const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor =
   (ProtobufCMessageInit) tickgate__v1__pong__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__symbol_status__field_descriptors[3] =
+static const ProtobufCFieldDescriptor tickgate__v1__symbol_status__field_descriptors[5] =
 {
   {
     "symbol",
@@ -1335,16 +1651,42 @@ static const ProtobufCFieldDescriptor tickgate__v1__symbol_status__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "venue",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SymbolStatus, venue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "added",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SymbolStatus, added),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__symbol_status__field_indices_by_name[] = {
+  4,   /* field[4] = added */
   2,   /* field[2] = last_tick_time_ns */
   1,   /* field[1] = stale */
   0,   /* field[0] = symbol */
+  3,   /* field[3] = venue */
 };
 static const ProtobufCIntRange tickgate__v1__symbol_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor =
 {
@@ -1354,14 +1696,167 @@ const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor =
   "Tickgate__V1__SymbolStatus",
   "tickgate.v1",
   sizeof(Tickgate__V1__SymbolStatus),
-  3,
+  5,
   tickgate__v1__symbol_status__field_descriptors,
   tickgate__v1__symbol_status__field_indices_by_name,
   1,  tickgate__v1__symbol_status__number_ranges,
   (ProtobufCMessageInit) tickgate__v1__symbol_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[6] =
+static const ProtobufCFieldDescriptor tickgate__v1__heartbeat__field_descriptors[1] =
+{
+  {
+    "server_time_ns",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Heartbeat, server_time_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__heartbeat__field_indices_by_name[] = {
+  0,   /* field[0] = server_time_ns */
+};
+static const ProtobufCIntRange tickgate__v1__heartbeat__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__heartbeat__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.Heartbeat",
+  "Heartbeat",
+  "Tickgate__V1__Heartbeat",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__Heartbeat),
+  1,
+  tickgate__v1__heartbeat__field_descriptors,
+  tickgate__v1__heartbeat__field_indices_by_name,
+  1,  tickgate__v1__heartbeat__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__heartbeat__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__position__field_descriptors[3] =
+{
+  {
+    "symbol",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Position, symbol),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kafka_partition",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Position, kafka_partition),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kafka_offset",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Position, kafka_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__position__field_indices_by_name[] = {
+  2,   /* field[2] = kafka_offset */
+  1,   /* field[1] = kafka_partition */
+  0,   /* field[0] = symbol */
+};
+static const ProtobufCIntRange tickgate__v1__position__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__position__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.Position",
+  "Position",
+  "Tickgate__V1__Position",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__Position),
+  3,
+  tickgate__v1__position__field_descriptors,
+  tickgate__v1__position__field_indices_by_name,
+  1,  tickgate__v1__position__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__position__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__lagging__field_descriptors[2] =
+{
+  {
+    "positions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__Lagging, n_positions),
+    offsetof(Tickgate__V1__Lagging, positions),
+    &tickgate__v1__position__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Lagging, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__lagging__field_indices_by_name[] = {
+  1,   /* field[1] = message */
+  0,   /* field[0] = positions */
+};
+static const ProtobufCIntRange tickgate__v1__lagging__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__lagging__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.Lagging",
+  "Lagging",
+  "Tickgate__V1__Lagging",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__Lagging),
+  2,
+  tickgate__v1__lagging__field_descriptors,
+  tickgate__v1__lagging__field_indices_by_name,
+  1,  tickgate__v1__lagging__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__lagging__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[8] =
 {
   {
     "tick",
@@ -1435,11 +1930,37 @@ static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descri
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "heartbeat",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__ServerMessage, kind_case),
+    offsetof(Tickgate__V1__ServerMessage, heartbeat),
+    &tickgate__v1__heartbeat__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lagging",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__ServerMessage, kind_case),
+    offsetof(Tickgate__V1__ServerMessage, lagging),
+    &tickgate__v1__lagging__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__server_message__field_indices_by_name[] = {
   2,   /* field[2] = ack */
   1,   /* field[1] = batch */
   3,   /* field[3] = error */
+  6,   /* field[6] = heartbeat */
+  7,   /* field[7] = lagging */
   4,   /* field[4] = pong */
   5,   /* field[5] = symbol_status */
   0,   /* field[0] = tick */
@@ -1447,7 +1968,7 @@ static const unsigned tickgate__v1__server_message__field_indices_by_name[] = {
 static const ProtobufCIntRange tickgate__v1__server_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
 {
@@ -1457,11 +1978,113 @@ const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
   "Tickgate__V1__ServerMessage",
   "tickgate.v1",
   sizeof(Tickgate__V1__ServerMessage),
-  6,
+  8,
   tickgate__v1__server_message__field_descriptors,
   tickgate__v1__server_message__field_indices_by_name,
   1,  tickgate__v1__server_message__number_ranges,
   (ProtobufCMessageInit) tickgate__v1__server_message__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__snapshot_request__field_descriptors[2] =
+{
+  {
+    "symbols",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Tickgate__V1__SnapshotRequest, n_symbols),
+    offsetof(Tickgate__V1__SnapshotRequest, symbols),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "venue",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SnapshotRequest, venue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__snapshot_request__field_indices_by_name[] = {
+  0,   /* field[0] = symbols */
+  1,   /* field[1] = venue */
+};
+static const ProtobufCIntRange tickgate__v1__snapshot_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__snapshot_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.SnapshotRequest",
+  "SnapshotRequest",
+  "Tickgate__V1__SnapshotRequest",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__SnapshotRequest),
+  2,
+  tickgate__v1__snapshot_request__field_descriptors,
+  tickgate__v1__snapshot_request__field_indices_by_name,
+  1,  tickgate__v1__snapshot_request__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__snapshot_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__snapshot_response__field_descriptors[2] =
+{
+  {
+    "ticks",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__SnapshotResponse, n_ticks),
+    offsetof(Tickgate__V1__SnapshotResponse, ticks),
+    &tickgate__v1__tick__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "warming_up",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__SnapshotResponse, warming_up),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__snapshot_response__field_indices_by_name[] = {
+  0,   /* field[0] = ticks */
+  1,   /* field[1] = warming_up */
+};
+static const ProtobufCIntRange tickgate__v1__snapshot_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__snapshot_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.SnapshotResponse",
+  "SnapshotResponse",
+  "Tickgate__V1__SnapshotResponse",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__SnapshotResponse),
+  2,
+  tickgate__v1__snapshot_response__field_descriptors,
+  tickgate__v1__snapshot_response__field_indices_by_name,
+  1,  tickgate__v1__snapshot_response__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__snapshot_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor tickgate__v1__publish_summary__field_descriptors[3] =
@@ -1558,12 +2181,14 @@ const ProtobufCEnumDescriptor tickgate__v1__side__descriptor =
   tickgate__v1__side__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[2] =
+static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[3] =
 {
   { "Stream", &tickgate__v1__client_message__descriptor, &tickgate__v1__server_message__descriptor },
   { "Publish", &tickgate__v1__tick__descriptor, &tickgate__v1__publish_summary__descriptor },
+  { "GetSnapshot", &tickgate__v1__snapshot_request__descriptor, &tickgate__v1__snapshot_response__descriptor },
 };
 const unsigned tickgate__v1__price_stream__method_indices_by_name[] = {
+  2,        /* GetSnapshot */
   1,        /* Publish */
   0         /* Stream */
 };
@@ -1574,7 +2199,7 @@ const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor =
   "PriceStream",
   "Tickgate__V1__PriceStream",
   "tickgate.v1",
-  2,
+  3,
   tickgate__v1__price_stream__method_descriptors,
   tickgate__v1__price_stream__method_indices_by_name
 };
@@ -1593,6 +2218,14 @@ void tickgate__v1__price_stream__publish(ProtobufCService *service,
 {
   assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void tickgate__v1__price_stream__get_snapshot(ProtobufCService *service,
+                                              const Tickgate__V1__SnapshotRequest *input,
+                                              Tickgate__V1__SnapshotResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *service,
                                        Tickgate__V1__PriceStream_ServiceDestroy destroy)

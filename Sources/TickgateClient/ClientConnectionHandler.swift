@@ -80,7 +80,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: operations (on the event loop)
 
     func openStream(
-        ticks: TickBuffer, statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+        ticks: TickBuffer, statuses: AsyncStream<SymbolStatusUpdate>.Continuation,
+        heartbeats: AsyncStream<Int64>.Continuation
     ) throws(TickgateClientError) -> Int32 {
         guard !closed else { throw .connectionClosed }
         let outbound = HTTP2OutboundStream()
@@ -95,7 +96,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             HTTP2Header("user-agent", "tickgate-swift/0.1"),
         ]
         guard let streamID = session.submitRequest(headers: headers, body: outbound) else { throw .tooManyStreams }
-        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses)
+        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses, heartbeats: heartbeats)
         flush()
         return streamID
     }

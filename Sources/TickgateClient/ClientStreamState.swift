@@ -10,6 +10,7 @@ final class ClientStreamState {
     /// Received DATA bytes not yet given back as window: the reader is behind.
     var withheldBytes = 0
     let statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+    let heartbeats: AsyncStream<Int64>.Continuation
     var nextRequestID: UInt64 = 1
     var pendingRequests: [UInt64: (errors: [SubscriptionResult.RefusedSymbols], continuation: CheckedContinuation<SubscriptionResult, any Error>)] = [:]
     var pendingPings: [UInt64: (sent: Int64, continuation: CheckedContinuation<PingResult, any Error>)] = [:]
@@ -18,8 +19,9 @@ final class ClientStreamState {
 
     init(
         outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: TickBuffer,
-        statuses: AsyncStream<SymbolStatusUpdate>.Continuation
+        statuses: AsyncStream<SymbolStatusUpdate>.Continuation, heartbeats: AsyncStream<Int64>.Continuation
     ) {
+        self.heartbeats = heartbeats
         self.outbound = outbound
         self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
         self.ticks = ticks
@@ -39,8 +41,14 @@ final class ClientStreamState {
             if let pending = pendingRequests.removeValue(forKey: requestID) {
                 pending.continuation.resume(returning: SubscriptionResult(accepted: symbols, refused: pending.errors))
             }
-        case .symbolStatus(let symbol, let stale, let lastTick):
-            statuses.yield(SymbolStatusUpdate(symbol: symbol, stale: stale, lastTickTimeNanos: lastTick))
+        case .symbolStatus(let status):
+            statuses.yield(SymbolStatusUpdate(
+                symbol: status.symbol, venue: status.venue, stale: status.stale, added: status.added,
+                lastTickTimeNanos: status.lastTickTimeNanos))
+        case .heartbeat(let serverTime):
+            heartbeats.yield(serverTime)
+        case .lagging(let positions, let message):
+            finish(TickgateClientError.lagging(positions: positions, message: message))
         case .pong(let nonce, _, let serverTime):
             if let pending = pendingPings.removeValue(forKey: nonce) {
                 pending.continuation.resume(returning: PingResult(
@@ -60,6 +68,7 @@ final class ClientStreamState {
         pendingRequests.removeAll()
         pendingPings.removeAll()
         statuses.finish()
+        heartbeats.finish()
         ticks.finish(error)
     }
 }

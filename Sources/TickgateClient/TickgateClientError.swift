@@ -15,6 +15,9 @@ public enum TickgateClientError: Error, CustomStringConvertible, Equatable {
     case protocolViolation(String)
     /// The connection cannot open another stream.
     case tooManyStreams
+    /// A lossless stream fell too far behind and was ended: resume from
+    /// these positions (the last tick it delivered for each symbol).
+    case lagging(positions: [KafkaPosition], message: String)
 
     public var description: String {
         switch self {
@@ -32,6 +35,8 @@ public enum TickgateClientError: Error, CustomStringConvertible, Equatable {
             return "unexpected answer from the gateway: \(detail)"
         case .tooManyStreams:
             return "the connection cannot open another stream"
+        case .lagging(let positions, let message):
+            return "\(message) (\(positions.map(\.description).joined(separator: ", ")))"
         }
     }
 }
@@ -49,12 +54,36 @@ public struct SubscriptionResult: Sendable, Equatable {
     }
 }
 
-/// A subscribed symbol went stale (no tick for the gateway's limit) or came back.
+/// A subscribed (venue, symbol) went stale (no tick for the gateway's
+/// limit), came back, or was first seen and matched a pattern (`added`).
 public struct SymbolStatusUpdate: Sendable, Equatable {
     public var symbol: String
+    public var venue: String
     public var stale: Bool
-    /// When the gateway last read a tick of it (t3).
+    /// Matched one of the stream's symbols or patterns when the gateway first saw it.
+    public var added: Bool
+    /// When the gateway last read a tick of it (t3; 0 if none yet).
     public var lastTickTimeNanos: Int64
+}
+
+/// How a subscription wants its ticks (see `Protos/tickgate/v1/tickgate.proto`).
+public struct SubscriptionOptions: Sendable, Equatable {
+    /// Only this venue; empty: every venue.
+    public var venue: String
+    /// The last known tick of each match first (`Tick.snapshot`), then live.
+    public var snapshot: Bool
+    /// At most this many ticks per second per (venue, symbol); 0: no cap.
+    public var maxRate: UInt32
+    /// Never conflated: a stream that falls too far behind ends with
+    /// ``TickgateClientError/lagging(positions:message:)``.
+    public var lossless: Bool
+
+    public init(venue: String = "", snapshot: Bool = false, maxRate: UInt32 = 0, lossless: Bool = false) {
+        self.venue = venue
+        self.snapshot = snapshot
+        self.maxRate = maxRate
+        self.lossless = lossless
+    }
 }
 
 /// A tick with the time this client received it (t5).

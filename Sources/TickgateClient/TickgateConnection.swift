@@ -55,7 +55,9 @@ public final class TickgateConnection: Sendable {
 
     /// Opens a `PriceStream/Stream` call.
     public func openStream() async throws -> TickStream {
-        let (statuses, statusContinuation) = AsyncStream<SymbolStatusUpdate>.makeStream()
+        // Bounded: an app that never reads them does not grow memory.
+        let (statuses, statusContinuation) = AsyncStream<SymbolStatusUpdate>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let (heartbeats, heartbeatContinuation) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let handler = self.handler
         let eventLoop = channel.eventLoop
         let streamID = StreamIDBox()
@@ -65,11 +67,12 @@ public final class TickgateConnection: Sendable {
             }
         }
         let id = try await eventLoop.submit {
-            let id = try handler.value.openStream(ticks: buffer, statuses: statusContinuation)
+            let id = try handler.value.openStream(ticks: buffer, statuses: statusContinuation, heartbeats: heartbeatContinuation)
             streamID.value = id
             return id
         }.get()
-        return TickStream(streamID: id, handler: handler, eventLoop: eventLoop, ticks: TickSequence(buffer: buffer), statuses: statuses)
+        return TickStream(streamID: id, handler: handler, eventLoop: eventLoop, ticks: TickSequence(buffer: buffer), statuses: statuses,
+            heartbeats: heartbeats)
     }
 
     /// Sends GOAWAY and closes the socket; open streams end.
@@ -103,13 +106,18 @@ public final class TickStream: Sendable {
     private let handler: NIOLoopBound<ClientConnectionHandler>
     private let eventLoop: any EventLoop
     public let ticks: TickSequence
-    /// Symbols going stale (no tick for the gateway's limit) and coming back.
+    /// Pairs going stale (no tick for the gateway's limit), coming back,
+    /// or first seen and matched by a pattern. The newest 1,024 are kept.
     public let statuses: AsyncStream<SymbolStatusUpdate>
+    /// The gateway's clock (Unix ns) from each heartbeat: the stream had
+    /// no other traffic for the gateway's interval. The newest is kept.
+    public let heartbeats: AsyncStream<Int64>
 
     init(
         streamID: Int32, handler: NIOLoopBound<ClientConnectionHandler>, eventLoop: any EventLoop,
-        ticks: TickSequence, statuses: AsyncStream<SymbolStatusUpdate>
+        ticks: TickSequence, statuses: AsyncStream<SymbolStatusUpdate>, heartbeats: AsyncStream<Int64>
     ) {
+        self.heartbeats = heartbeats
         self.streamID = streamID
         self.handler = handler
         self.eventLoop = eventLoop
@@ -119,12 +127,18 @@ public final class TickStream: Sendable {
 
     /// Subscribes; returns once the gateway acknowledged, with the symbols
     /// it accepted and those it refused (and why).
-    public func subscribe(_ symbols: [String]) async throws -> SubscriptionResult {
-        try await request { .subscribe(requestID: $0, symbols: symbols) }
+    /// `symbols` may hold patterns (`BTC-*`, `*-USD`, `*`).
+    public func subscribe(_ symbols: [String], options: SubscriptionOptions = SubscriptionOptions()) async throws -> SubscriptionResult {
+        try await request {
+            .subscribe(SubscribeRequest(
+                requestID: $0, symbols: symbols, venue: options.venue, snapshot: options.snapshot, maxRate: options.maxRate,
+                lossless: options.lossless))
+        }
     }
 
-    public func unsubscribe(_ symbols: [String]) async throws -> SubscriptionResult {
-        try await request { .unsubscribe(requestID: $0, symbols: symbols) }
+    /// Removes symbols or patterns as they were subscribed (with the same venue).
+    public func unsubscribe(_ symbols: [String], venue: String = "") async throws -> SubscriptionResult {
+        try await request { .unsubscribe(requestID: $0, symbols: symbols, venue: venue) }
     }
 
     /// Round trip to the gateway, with its clock reading.

@@ -55,8 +55,11 @@ public final class Gateway: Sendable {
     /// listener, then starts reading at the live end of every partition.
     public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
         let reader = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
-            try KafkaPartitionReader(configuration: configuration.kafka, topic: configuration.topic, logger: logger)
+            try KafkaPartitionReader(
+                configuration: configuration.kafka, topic: configuration.topic,
+                start: .backFromEnd(configuration.warmupTicksPerPartition), logger: logger)
         }
+        let keys = MarketKeys(maxKeys: configuration.maxMarketKeys)
         let stats = GatewayStats()
         let metrics = GatewayMetrics()
         var publish: PublishCoordinator? = nil
@@ -76,9 +79,9 @@ public final class Gateway: Sendable {
         var fanouts: [ObjectIdentifier: NIOLoopBound<LoopFanout>] = [:]
         for eventLoop in group.makeIterator() {
             let fanout = try await eventLoop.submit {
-                NIOLoopBound(
-                    LoopFanout(eventLoop: eventLoop, stats: stats, metrics: metrics, publish: publishCoordinator),
-                    eventLoop: eventLoop)
+                let fanout = LoopFanout(eventLoop: eventLoop, stats: stats, keys: keys, metrics: metrics, publish: publishCoordinator)
+                fanout.symbolCatalog = configuration.symbolCatalog
+                return NIOLoopBound(fanout, eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
             if let staleAfter = configuration.staleAfter {
@@ -89,8 +92,9 @@ public final class Gateway: Sendable {
                     fanout.value.checkStaleness(now: WallClock.nowNanos())
                 }
             }
-            if configuration.idleTimeout != nil {
-                // One timer per loop for every connection's idle limit.
+            if configuration.idleTimeout != nil || configuration.heartbeatInterval != nil {
+                // One timer per loop for every connection's idle limit and
+                // every stream's heartbeat.
                 eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                     fanout.value.tickConnections(now: .now())
                 }
@@ -138,7 +142,14 @@ public final class Gateway: Sendable {
                 throw GatewayError.cannotListen(host: metricsHost, port: configuration.metricsPort, detail: "metrics: \(detail)")
             }
         }
-        let ingress = TickIngress(loops: loops, stats: stats, metrics: metrics, logger: logger)
+        var warmupEnd: [Int32: Int64] = [:]
+        for (partition, (start, high)) in zip(reader.startOffsets, reader.startHighWatermarks).enumerated() where start < high {
+            warmupEnd[Int32(partition)] = high
+        }
+        let oldest = (WallClock.nowNanos() - configuration.warmupWindow.wholeNanoseconds) / 1_000_000
+        let ingress = TickIngress(
+            loops: loops, keys: keys, stats: stats, metrics: metrics, logger: logger, warmupEnd: warmupEnd,
+            warmupOldestMillis: oldest)
         reader.start(onGap: { gap in ingress.handle(gap) }, onBatch: { records in ingress.handle(records) })
         logger.info("gateway listening on \(configuration.host):\(serverChannel.localAddress?.port ?? configuration.port), reading \(reader.partitionCount) partition(s) of \(configuration.topic) from \(configuration.kafka.brokers)")
         return Gateway(

@@ -13,12 +13,25 @@ public struct GatewayConfiguration: Sendable {
     public var eventLoopThreads: Int = max(1, System.coreCount - 1)
     /// Largest request message accepted (gRPC's default: 4 MiB).
     public var maxMessageSize: Int = GRPCProtocol.defaultMaxMessageSize
+    /// Most (venue, symbol) pairs one stream's symbols and patterns may
+    /// match; past it the request is refused (code 8 RESOURCE_EXHAUSTED).
     public var maxSubscriptionsPerStream: Int = 1000
     public var maxConcurrentStreamsPerConnection: Int = 1000
-    /// Bytes that may wait for one stream's flow-control window before the
-    /// stream is reset as too slow (RST_STREAM ENHANCE_YOUR_CALM, which gRPC
-    /// clients report as RESOURCE_EXHAUSTED).
+    /// Bytes that may wait for one stream's flow-control window. Past it a
+    /// stream is conflated (it keeps only the latest tick per (venue,
+    /// symbol) until it catches up), and a lossless one gets `Lagging` and
+    /// ends RESOURCE_EXHAUSTED.
     public var maxPendingBytesPerStream: Int = 1 << 20
+    /// A stream with nothing sent for this long gets a `Heartbeat`; nil: never.
+    public var heartbeatInterval: Duration? = .seconds(5)
+    /// Most distinct (venue, symbol) pairs the gateway routes; ticks of
+    /// further pairs are counted and not delivered.
+    public var maxMarketKeys: Int = 100_000
+    /// At start-up the last-value cache is read back from Kafka: at most
+    /// this many ticks from the end of each partition...
+    public var warmupTicksPerPartition: Int = 10_000
+    /// ...and none older than this (by Kafka time stamp).
+    public var warmupWindow: Duration = .seconds(24 * 3600)
     /// Where `GET /metrics` (Prometheus text format) is served; nil: nowhere.
     /// Port 0 picks a free port.
     public var metricsHost: String? = nil

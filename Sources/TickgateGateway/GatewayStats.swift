@@ -18,6 +18,17 @@ public final class GatewayStats: Sendable {
     /// Ticks an event loop's inbox had no room for (the loop fell behind;
     /// its affected streams were ended UNAVAILABLE).
     let ticksDroppedForLoops = Atomic<Int>(0)
+    /// Slow streams that fell behind and were conflated (kept the latest
+    /// tick per pair), and ticks skipped that way.
+    let conflatedStreams = Atomic<Int>(0)
+    let ticksConflated = Atomic<Int>(0)
+    /// Lossless streams ended because they fell too far behind.
+    let laggingStreamsEnded = Atomic<Int>(0)
+    /// Ticks of (venue, symbol) pairs past the gateway's `maxMarketKeys`.
+    let ticksUnroutable = Atomic<Int>(0)
+    let heartbeats = Atomic<Int>(0)
+    /// True while the last-value cache is still being read back from Kafka.
+    let warmingUp = Atomic<Bool>(false)
     private let errorsByCode = Mutex<[Int]>(Array(repeating: 0, count: 17))
 
     /// A request ended or was refused with gRPC status `code` (rare: a lock is fine).
@@ -57,6 +68,11 @@ public final class GatewayStats: Sendable {
         public var callObjects: Int
         public var ledgerObjects: Int
         public var ticksDroppedForLoops: Int
+        public var conflatedStreams: Int
+        public var ticksConflated: Int
+        public var laggingStreamsEnded: Int
+        public var heartbeats: Int
+        public var warmingUp: Bool
     }
 
     public var snapshot: Snapshot {
@@ -71,6 +87,11 @@ public final class GatewayStats: Sendable {
             requestErrors: requestErrors.load(ordering: .relaxed),
             callObjects: callObjects.load(ordering: .relaxed),
             ledgerObjects: ledgerObjects.load(ordering: .relaxed),
-            ticksDroppedForLoops: ticksDroppedForLoops.load(ordering: .relaxed))
+            ticksDroppedForLoops: ticksDroppedForLoops.load(ordering: .relaxed),
+            conflatedStreams: conflatedStreams.load(ordering: .relaxed),
+            ticksConflated: ticksConflated.load(ordering: .relaxed),
+            laggingStreamsEnded: laggingStreamsEnded.load(ordering: .relaxed),
+            heartbeats: heartbeats.load(ordering: .relaxed),
+            warmingUp: warmingUp.load(ordering: .relaxed))
     }
 }

@@ -31,6 +31,7 @@ public final class FanoutBenchHarness {
         self.symbols = symbols
         self.symbolsPerStream = symbolsPerStream
         self.core = FanoutBenchCore(eventLoop: loop)
+        core.register(symbols: (0..<symbols).map(Self.symbol))
         var slot = 0
         for _ in 0..<connections {
             let channel = EmbeddedChannel(handler: core.makeConnectionHandler(), loop: loop)

@@ -46,6 +46,9 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         case beginning
         /// These offsets per partition; partitions not listed start at the end.
         case offsets([Int32: Int64])
+        /// Up to this many messages before the end of each partition (the
+        /// gateway reading back its last-value cache).
+        case backFromEnd(Int)
     }
 
     public struct Options: Sendable {
@@ -63,6 +66,8 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     public let topic: String
     /// The offsets reading started at, per partition (as first assigned).
     public let startOffsets: [Int64]
+    /// Each partition's end (high watermark) when reading started.
+    public let startHighWatermarks: [Int64]
     private let client: RDKafkaClient
     private let queue: RDKafkaQueue
     private let stopping = StopFlag()
@@ -91,11 +96,11 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         })
         let partitions: Int
         var offsets: [Int64] = []
+        var highs: [Int64] = []
         do throws(KafkaError) {
             let actual = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
             partitions = min(actual, options.assumedInitialPartitions ?? actual)
             client.redirectEventsToConsumerQueue()
-            var highs: [Int64] = []
             for partition in 0..<Int32(partitions) {
                 let marks: (low: Int64, high: Int64)
                 switch client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: configuration.connectTimeoutMillis) {
@@ -108,6 +113,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
                 case .end: offset = marks.high
                 case .beginning: offset = marks.low
                 case .offsets(let wanted): offset = wanted[partition] ?? marks.high
+                case .backFromEnd(let count): offset = max(marks.low, marks.high - Int64(max(0, count)))
                 }
                 offsets.append(offset)
                 highs.append(marks.high)
@@ -122,6 +128,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         self.queue = client.consumerQueue()
         self.topic = topic
         self.startOffsets = offsets
+        self.startHighWatermarks = highs
         self.options = options
         self.connectTimeoutMillis = configuration.connectTimeoutMillis
         self.logger = logger

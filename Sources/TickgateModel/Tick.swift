@@ -23,6 +23,17 @@ public struct Tick: Hashable, Sendable {
     public var gatewayDispatchTimeNanos: Int64
     public var kafkaPartition: Int32
     public var kafkaOffset: Int64
+    /// Set by the gateway on a Stream call: a subscription's snapshot (the
+    /// last known tick), not a live delivery.
+    public var snapshot: Bool = false
+    /// Set by the gateway: ticks of this (venue, symbol) the stream skipped
+    /// just before this one (conflation of a slow stream, or a rate cap).
+    public var skipped: UInt64 = 0
+
+    /// Where the tick sits in Kafka (meaningful once the gateway read it).
+    public var position: KafkaPosition {
+        KafkaPosition(symbol: symbol, partition: kafkaPartition, offset: kafkaOffset)
+    }
 
     public init(
         symbol: String, venue: String, price: ExactDecimal, size: ExactDecimal,

@@ -14,6 +14,23 @@ import TickgateModel
     @Test func tickRoundTripsEveryField() throws {
         let bytes = WireCodec.encode(Self.fullTick)
         #expect(try WireCodec.decodeTick(bytes) == Self.fullTick)
+        var marked = Self.fullTick
+        marked.snapshot = true
+        marked.skipped = 1 << 33
+        #expect(try WireCodec.decodeTick(WireCodec.encode(marked)) == marked)
+    }
+
+    @Test func snapshotMessagesRoundTrip() throws {
+        let request = SnapshotRequest(symbols: ["BTC-USD", "*-EUR"], venue: "kraken")
+        var buffer = ByteBuffer()
+        WireCodec.encode(request, into: &buffer)
+        #expect(try WireCodec.decodeSnapshotRequest(buffer) == request)
+        var tick = Self.fullTick
+        tick.snapshot = true
+        let response = SnapshotResponse(ticks: [tick, tick], warmingUp: true)
+        buffer.clear()
+        WireCodec.encode(response, into: &buffer)
+        #expect(try WireCodec.decodeSnapshotResponse(buffer) == response)
     }
 
     @Test(arguments: [
@@ -35,6 +52,9 @@ import TickgateModel
             .subscribe(requestID: 1, symbols: ["BTC-USD", "ETH-USD"]),
             .subscribe(requestID: 2, symbols: []),
             .unsubscribe(requestID: UInt64.max, symbols: ["BTC-USD"]),
+            .unsubscribe(requestID: 3, symbols: ["BTC-*"], venue: "kraken"),
+            .subscribe(SubscribeRequest(requestID: 4, symbols: ["*-USD", "*"], venue: "binance", snapshot: true, maxRate: 7, lossless: false)),
+            .subscribe(SubscribeRequest(requestID: 5, symbols: ["ETH-USD"], lossless: true)),
             .ping(nonce: 9, clientTimeNanos: -1),
         ]
         for message in messages {
@@ -54,8 +74,10 @@ import TickgateModel
             .ack(requestID: 5, symbols: []),
             .error(RequestError(requestID: 6, code: 5, message: "unknown symbol(s) ✓", symbols: ["FOO-BAR"])),
             .pong(nonce: 1, clientTimeNanos: 2, serverTimeNanos: 3),
-            .symbolStatus(symbol: "BTC-USD", stale: true, lastTickTimeNanos: 1_795_000_000_000_000_000),
-            .symbolStatus(symbol: "ETH-USD", stale: false, lastTickTimeNanos: 0),
+            .symbolStatus(SymbolStatus(symbol: "BTC-USD", venue: "kraken", stale: true, lastTickTimeNanos: 1_795_000_000_000_000_000)),
+            .symbolStatus(SymbolStatus(symbol: "ETH-USD", added: true)),
+            .heartbeat(serverTimeNanos: 1_795_000_000_123_456_789),
+            .lagging(positions: [KafkaPosition(symbol: "BTC-USD", partition: 3, offset: 41), KafkaPosition(symbol: "ETH-USD", partition: 0, offset: 7)], message: "behind"),
         ]
         for message in messages {
             var buffer = ByteBuffer()

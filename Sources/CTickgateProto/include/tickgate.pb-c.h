@@ -26,7 +26,12 @@ typedef struct Tickgate__V1__Ack Tickgate__V1__Ack;
 typedef struct Tickgate__V1__Error Tickgate__V1__Error;
 typedef struct Tickgate__V1__Pong Tickgate__V1__Pong;
 typedef struct Tickgate__V1__SymbolStatus Tickgate__V1__SymbolStatus;
+typedef struct Tickgate__V1__Heartbeat Tickgate__V1__Heartbeat;
+typedef struct Tickgate__V1__Position Tickgate__V1__Position;
+typedef struct Tickgate__V1__Lagging Tickgate__V1__Lagging;
 typedef struct Tickgate__V1__ServerMessage Tickgate__V1__ServerMessage;
+typedef struct Tickgate__V1__SnapshotRequest Tickgate__V1__SnapshotRequest;
+typedef struct Tickgate__V1__SnapshotResponse Tickgate__V1__SnapshotResponse;
 typedef struct Tickgate__V1__PublishSummary Tickgate__V1__PublishSummary;
 
 
@@ -109,10 +114,22 @@ struct  Tickgate__V1__Tick
    * the venue's trade id, if any
    */
   char *trade_id;
+  /*
+   * Filled by the gateway on a Stream call, never in Kafka:
+   * true when this is a subscription's snapshot (the last tick the gateway
+   * knows of this (venue, symbol), sent before live ticks), not a live one.
+   */
+  protobuf_c_boolean snapshot;
+  /*
+   * How many ticks of this (venue, symbol) this stream skipped just before
+   * this one: a slow stream (or a rate cap) gets the latest price instead
+   * of every tick ("conflation"). 0 for a tick sent as it came.
+   */
+  uint64_t skipped;
 };
 #define TICKGATE__V1__TICK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__tick__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, TICKGATE__V1__SIDE__SIDE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, TICKGATE__V1__SIDE__SIDE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Tickgate__V1__TickBatch
@@ -126,28 +143,67 @@ struct  Tickgate__V1__TickBatch
     , 0,NULL }
 
 
+/*
+ * One subscription request. Its options apply to every (venue, symbol) it
+ * matches; a (venue, symbol) already held by the stream takes the options of
+ * the latest request that matched it.
+ */
 struct  Tickgate__V1__Subscribe
 {
   ProtobufCMessage base;
   uint64_t request_id;
+  /*
+   * Symbols ("BTC-USD") or patterns: "BTC-*" (base BTC), "*-USD" (quote USD),
+   * "*" (everything). A symbol or pattern also matches (venue, symbol) pairs
+   * the gateway first sees later; each such pair is announced with a
+   * SymbolStatus (added = true) before its first tick.
+   */
   size_t n_symbols;
   char **symbols;
+  /*
+   * Only this venue ("binance"); empty: every venue.
+   */
+  char *venue;
+  /*
+   * Send the last known tick of each matched (venue, symbol) first, marked
+   * Tick.snapshot, then live ticks: none missed, none repeated between the two.
+   */
+  protobuf_c_boolean snapshot;
+  /*
+   * At most this many ticks per second per (venue, symbol): the latest price
+   * at that rate, and always the last one after a burst. 0: no cap.
+   */
+  uint32_t max_rate;
+  /*
+   * A trade tape: never conflated. When the stream falls further behind than
+   * the gateway's per-stream bound, it gets a Lagging message with its last
+   * positions, then ends RESOURCE_EXHAUSTED; resume from those positions.
+   */
+  protobuf_c_boolean lossless;
 };
 #define TICKGATE__V1__SUBSCRIBE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__subscribe__descriptor) \
-    , 0, 0,NULL }
+    , 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
+/*
+ * Removes symbols or patterns exactly as they were subscribed ("BTC-*" removes
+ * the pattern, not the symbols it matched through another request).
+ */
 struct  Tickgate__V1__Unsubscribe
 {
   ProtobufCMessage base;
   uint64_t request_id;
   size_t n_symbols;
   char **symbols;
+  /*
+   * as given in the Subscribe
+   */
+  char *venue;
 };
 #define TICKGATE__V1__UNSUBSCRIBE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__unsubscribe__descriptor) \
-    , 0, 0,NULL }
+    , 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Tickgate__V1__Ping
@@ -235,6 +291,8 @@ struct  Tickgate__V1__Pong
 /*
  * A subscribed symbol went quiet (no tick for the gateway's --stale-after)
  * or came back: sent to its subscribers when that changes.
+ * Also sent when a (venue, symbol) first seen after the subscription matches
+ * one of the stream's symbols or patterns: `added` is then true.
  */
 struct  Tickgate__V1__SymbolStatus
 {
@@ -245,10 +303,60 @@ struct  Tickgate__V1__SymbolStatus
    * when the gateway last read a tick of it (t3)
    */
   int64_t last_tick_time_ns;
+  char *venue;
+  protobuf_c_boolean added;
 };
 #define TICKGATE__V1__SYMBOL_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__symbol_status__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Sent on a stream with no other traffic for the gateway's heartbeat
+ * interval (5 s by default): a quiet market, not a dead connection.
+ */
+struct  Tickgate__V1__Heartbeat
+{
+  ProtobufCMessage base;
+  int64_t server_time_ns;
+};
+#define TICKGATE__V1__HEARTBEAT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__heartbeat__descriptor) \
+    , 0 }
+
+
+/*
+ * Where a subscriber stands in Kafka for one symbol: the position of the
+ * last tick it has. Ticks of one symbol all live in one partition.
+ */
+struct  Tickgate__V1__Position
+{
+  ProtobufCMessage base;
+  char *symbol;
+  int32_t kafka_partition;
+  int64_t kafka_offset;
+};
+#define TICKGATE__V1__POSITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__position__descriptor) \
     , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * A lossless stream fell further behind than the gateway's per-stream bound.
+ * Sent once, just before the stream ends RESOURCE_EXHAUSTED: `positions`
+ * hold the last tick the stream delivered for each subscribed symbol the
+ * gateway has seen (everything before them was delivered).
+ */
+struct  Tickgate__V1__Lagging
+{
+  ProtobufCMessage base;
+  size_t n_positions;
+  Tickgate__V1__Position **positions;
+  char *message;
+};
+#define TICKGATE__V1__LAGGING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__lagging__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 typedef enum {
@@ -258,7 +366,9 @@ typedef enum {
   TICKGATE__V1__SERVER_MESSAGE__KIND_ACK = 3,
   TICKGATE__V1__SERVER_MESSAGE__KIND_ERROR = 4,
   TICKGATE__V1__SERVER_MESSAGE__KIND_PONG = 5,
-  TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS = 6
+  TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS = 6,
+  TICKGATE__V1__SERVER_MESSAGE__KIND_HEARTBEAT = 7,
+  TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING = 8
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TICKGATE__V1__SERVER_MESSAGE__KIND__CASE)
 } Tickgate__V1__ServerMessage__KindCase;
 
@@ -273,11 +383,51 @@ struct  Tickgate__V1__ServerMessage
     Tickgate__V1__Error *error;
     Tickgate__V1__Pong *pong;
     Tickgate__V1__SymbolStatus *symbol_status;
+    Tickgate__V1__Heartbeat *heartbeat;
+    Tickgate__V1__Lagging *lagging;
   };
 };
 #define TICKGATE__V1__SERVER_MESSAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__server_message__descriptor) \
     , TICKGATE__V1__SERVER_MESSAGE__KIND__NOT_SET, {0} }
+
+
+/*
+ * GetSnapshot: the current tick of each (venue, symbol) matching `symbols`
+ * (symbols or patterns, as in Subscribe), for apps that only need a price now.
+ */
+struct  Tickgate__V1__SnapshotRequest
+{
+  ProtobufCMessage base;
+  size_t n_symbols;
+  char **symbols;
+  /*
+   * empty: every venue
+   */
+  char *venue;
+};
+#define TICKGATE__V1__SNAPSHOT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__snapshot_request__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Tickgate__V1__SnapshotResponse
+{
+  ProtobufCMessage base;
+  /*
+   * each marked snapshot, ordered by symbol then venue
+   */
+  size_t n_ticks;
+  Tickgate__V1__Tick **ticks;
+  /*
+   * True while the gateway is still reading its last-value cache back from
+   * Kafka after start-up: a symbol may be missing or older than Kafka's last.
+   */
+  protobuf_c_boolean warming_up;
+};
+#define TICKGATE__V1__SNAPSHOT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__snapshot_response__descriptor) \
+    , 0,NULL, 0 }
 
 
 /*
@@ -511,6 +661,63 @@ Tickgate__V1__SymbolStatus *
 void   tickgate__v1__symbol_status__free_unpacked
                      (Tickgate__V1__SymbolStatus *message,
                       ProtobufCAllocator *allocator);
+/* Tickgate__V1__Heartbeat methods */
+void   tickgate__v1__heartbeat__init
+                     (Tickgate__V1__Heartbeat         *message);
+size_t tickgate__v1__heartbeat__get_packed_size
+                     (const Tickgate__V1__Heartbeat   *message);
+size_t tickgate__v1__heartbeat__pack
+                     (const Tickgate__V1__Heartbeat   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__heartbeat__pack_to_buffer
+                     (const Tickgate__V1__Heartbeat   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__Heartbeat *
+       tickgate__v1__heartbeat__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__heartbeat__free_unpacked
+                     (Tickgate__V1__Heartbeat *message,
+                      ProtobufCAllocator *allocator);
+/* Tickgate__V1__Position methods */
+void   tickgate__v1__position__init
+                     (Tickgate__V1__Position         *message);
+size_t tickgate__v1__position__get_packed_size
+                     (const Tickgate__V1__Position   *message);
+size_t tickgate__v1__position__pack
+                     (const Tickgate__V1__Position   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__position__pack_to_buffer
+                     (const Tickgate__V1__Position   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__Position *
+       tickgate__v1__position__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__position__free_unpacked
+                     (Tickgate__V1__Position *message,
+                      ProtobufCAllocator *allocator);
+/* Tickgate__V1__Lagging methods */
+void   tickgate__v1__lagging__init
+                     (Tickgate__V1__Lagging         *message);
+size_t tickgate__v1__lagging__get_packed_size
+                     (const Tickgate__V1__Lagging   *message);
+size_t tickgate__v1__lagging__pack
+                     (const Tickgate__V1__Lagging   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__lagging__pack_to_buffer
+                     (const Tickgate__V1__Lagging   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__Lagging *
+       tickgate__v1__lagging__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__lagging__free_unpacked
+                     (Tickgate__V1__Lagging *message,
+                      ProtobufCAllocator *allocator);
 /* Tickgate__V1__ServerMessage methods */
 void   tickgate__v1__server_message__init
                      (Tickgate__V1__ServerMessage         *message);
@@ -529,6 +736,44 @@ Tickgate__V1__ServerMessage *
                       const uint8_t       *data);
 void   tickgate__v1__server_message__free_unpacked
                      (Tickgate__V1__ServerMessage *message,
+                      ProtobufCAllocator *allocator);
+/* Tickgate__V1__SnapshotRequest methods */
+void   tickgate__v1__snapshot_request__init
+                     (Tickgate__V1__SnapshotRequest         *message);
+size_t tickgate__v1__snapshot_request__get_packed_size
+                     (const Tickgate__V1__SnapshotRequest   *message);
+size_t tickgate__v1__snapshot_request__pack
+                     (const Tickgate__V1__SnapshotRequest   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__snapshot_request__pack_to_buffer
+                     (const Tickgate__V1__SnapshotRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__SnapshotRequest *
+       tickgate__v1__snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__snapshot_request__free_unpacked
+                     (Tickgate__V1__SnapshotRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Tickgate__V1__SnapshotResponse methods */
+void   tickgate__v1__snapshot_response__init
+                     (Tickgate__V1__SnapshotResponse         *message);
+size_t tickgate__v1__snapshot_response__get_packed_size
+                     (const Tickgate__V1__SnapshotResponse   *message);
+size_t tickgate__v1__snapshot_response__pack
+                     (const Tickgate__V1__SnapshotResponse   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__snapshot_response__pack_to_buffer
+                     (const Tickgate__V1__SnapshotResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__SnapshotResponse *
+       tickgate__v1__snapshot_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__snapshot_response__free_unpacked
+                     (Tickgate__V1__SnapshotResponse *message,
                       ProtobufCAllocator *allocator);
 /* Tickgate__V1__PublishSummary methods */
 void   tickgate__v1__publish_summary__init
@@ -584,8 +829,23 @@ typedef void (*Tickgate__V1__Pong_Closure)
 typedef void (*Tickgate__V1__SymbolStatus_Closure)
                  (const Tickgate__V1__SymbolStatus *message,
                   void *closure_data);
+typedef void (*Tickgate__V1__Heartbeat_Closure)
+                 (const Tickgate__V1__Heartbeat *message,
+                  void *closure_data);
+typedef void (*Tickgate__V1__Position_Closure)
+                 (const Tickgate__V1__Position *message,
+                  void *closure_data);
+typedef void (*Tickgate__V1__Lagging_Closure)
+                 (const Tickgate__V1__Lagging *message,
+                  void *closure_data);
 typedef void (*Tickgate__V1__ServerMessage_Closure)
                  (const Tickgate__V1__ServerMessage *message,
+                  void *closure_data);
+typedef void (*Tickgate__V1__SnapshotRequest_Closure)
+                 (const Tickgate__V1__SnapshotRequest *message,
+                  void *closure_data);
+typedef void (*Tickgate__V1__SnapshotResponse_Closure)
+                 (const Tickgate__V1__SnapshotResponse *message,
                   void *closure_data);
 typedef void (*Tickgate__V1__PublishSummary_Closure)
                  (const Tickgate__V1__PublishSummary *message,
@@ -605,6 +865,10 @@ struct Tickgate__V1__PriceStream_Service
                   const Tickgate__V1__Tick *input,
                   Tickgate__V1__PublishSummary_Closure closure,
                   void *closure_data);
+  void (*get_snapshot)(Tickgate__V1__PriceStream_Service *service,
+                       const Tickgate__V1__SnapshotRequest *input,
+                       Tickgate__V1__SnapshotResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Tickgate__V1__PriceStream_ServiceDestroy)(Tickgate__V1__PriceStream_Service *);
 void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *service,
@@ -614,7 +878,8 @@ void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *servic
 #define TICKGATE__V1__PRICE_STREAM__INIT(function_prefix__) \
     { TICKGATE__V1__PRICE_STREAM__BASE_INIT,\
       function_prefix__ ## stream,\
-      function_prefix__ ## publish  }
+      function_prefix__ ## publish,\
+      function_prefix__ ## get_snapshot  }
 void tickgate__v1__price_stream__stream(ProtobufCService *service,
                                         const Tickgate__V1__ClientMessage *input,
                                         Tickgate__V1__ServerMessage_Closure closure,
@@ -623,6 +888,10 @@ void tickgate__v1__price_stream__publish(ProtobufCService *service,
                                          const Tickgate__V1__Tick *input,
                                          Tickgate__V1__PublishSummary_Closure closure,
                                          void *closure_data);
+void tickgate__v1__price_stream__get_snapshot(ProtobufCService *service,
+                                              const Tickgate__V1__SnapshotRequest *input,
+                                              Tickgate__V1__SnapshotResponse_Closure closure,
+                                              void *closure_data);
 
 /* --- descriptors --- */
 
@@ -638,7 +907,12 @@ extern const ProtobufCMessageDescriptor tickgate__v1__ack__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__error__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__heartbeat__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__position__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__lagging__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__snapshot_request__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__snapshot_response__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__publish_summary__descriptor;
 extern const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor;
 

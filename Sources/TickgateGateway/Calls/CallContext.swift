@@ -16,12 +16,14 @@ final class CallContext {
     let allocator: ByteBufferAllocator
 
     struct Limits {
+        var heartbeatIntervalNanos: Int64?
         var maxMessageSize: Int
         var maxPendingBytesPerStream: Int
         var maxSubscriptionsPerStream: Int
         var symbolCatalog: Set<String>?
 
         init(_ configuration: GatewayConfiguration) {
+            heartbeatIntervalNanos = configuration.heartbeatInterval?.wholeNanoseconds
             maxMessageSize = configuration.maxMessageSize
             maxPendingBytesPerStream = configuration.maxPendingBytesPerStream
             maxSubscriptionsPerStream = configuration.maxSubscriptionsPerStream
@@ -42,10 +44,17 @@ final class CallContext {
 
     // MARK: subscriptions
 
-    func subscribe(_ symbol: String, _ call: StreamCall) { fanout.subscribe(symbol, call) }
-    func unsubscribe(_ symbol: String, _ call: StreamCall) { fanout.unsubscribe(symbol, call) }
-    /// When the symbol's last tick arrived, if it is reported stale now.
-    func staleSince(_ symbol: String) -> Int64? { fanout.staleSymbols[symbol] }
+    func subscribe(_ id: Int32, _ call: StreamCall, capped: Bool) { fanout.subscribe(id, call, capped: capped) }
+    func unsubscribe(_ id: Int32, _ call: StreamCall) { fanout.unsubscribe(id, call) }
+    /// The pairs this loop knows that `pattern` may match.
+    func candidates(for pattern: SymbolPattern) -> [MarketEntry] { fanout.candidates(for: pattern) }
+    func entry(_ id: Int32) -> MarketEntry { fanout.entry(id) }
+    /// Offered every pair first seen from now on (it has symbols or patterns).
+    func setInterested(_ call: StreamCall, _ interested: Bool) { fanout.setInterested(call, interested) }
+    /// The call holds rate-capped ticks for the loop's rate timer.
+    func holdsCappedTicks(_ call: StreamCall) { fanout.holdsCappedTicks(call) }
+    /// The call fell behind: after each write the connection lets it refill.
+    func startedConflating(_ call: StreamCall) { connection.startedConflating(call) }
 
     // MARK: output
 

@@ -6,31 +6,53 @@ import TickgateModel
 /// One `PriceStream/Stream` call: its lifecycle, request decoding,
 /// subscriptions and the bytes waiting for its flow-control window.
 ///
-/// Every byte it queues (ticks, acks, pongs, statuses) stays under
-/// `maxPendingBytesPerStream` at all times: past it, what is pending is
-/// first handed to the socket; if that cannot make room, the client is not
-/// reading and the stream is reset.
+/// The bytes it queues stay under `maxPendingBytesPerStream`: past it, what
+/// is pending is first handed to the socket; if that cannot make room the
+/// client is not reading, and the stream is conflated (it keeps only the
+/// latest tick per pair until it catches up, see `StreamCall+Conflation`),
+/// or, for a lossless subscription, told where it stands and ended.
 final class StreamCall: GatewayCall {
     let streamID: Int32
     /// Strong: the context holds nothing back, and a strong `let` is read
     /// without retaining it (an `unowned(unsafe)` one is copied, retain and
     /// release, at every use).
-    private let context: CallContext
+    let context: CallContext
     let outbound: HTTP2OutboundStream
     #if DEBUG
-    private var machine = StreamCallStateMachine()
+    var machine = StreamCallStateMachine()
     #else
-    @exclusivity(unchecked) private var machine = StreamCallStateMachine()
+    @exclusivity(unchecked) var machine = StreamCallStateMachine()
     #endif
     private var deframer: GRPCMessageDeframer
-    private(set) var symbols: Set<String> = []
+    var subscriptions: StreamSubscriptions
     /// Cached from the configuration: read on every delivery.
-    private let maxPendingBytes: Int
+    let maxPendingBytes: Int
     /// `outbound` and its pending bytes, for the delivery loop: used through
     /// `_withUnsafeGuaranteedRef`, they cost no retain and release per
     /// delivery (`outbound` keeps both alive as long as the call).
-    private let outboundRef: Unmanaged<HTTP2OutboundStream>
-    private let pendingRef: Unmanaged<PendingBytes>
+    let outboundRef: Unmanaged<HTTP2OutboundStream>
+    let pendingRef: Unmanaged<PendingBytes>
+    /// Behind: every tick goes through `conflated` until it catches up.
+    #if DEBUG
+    var conflating = false
+    #else
+    @exclusivity(unchecked) var conflating = false
+    #endif
+    var conflated: [Int32: PendingTick] = [:]
+    /// Pairs in `conflated`, oldest first.
+    var conflationOrder: [Int32] = []
+    /// Rate-capped pairs.
+    var caps: [Int32: RateCap] = [:]
+    var capsHolding = 0
+    /// Some held pair is lossless (skips a lookup when none is).
+    var hasLossless = false
+    /// Something was queued since the last heartbeat check.
+    #if DEBUG
+    var hadTraffic = false
+    #else
+    @exclusivity(unchecked) var hadTraffic = false
+    #endif
+    var quietSinceNanos: Int64
 
     init(streamID: Int32, context: CallContext) {
         self.streamID = streamID
@@ -39,7 +61,9 @@ final class StreamCall: GatewayCall {
         self.maxPendingBytes = context.limits.maxPendingBytesPerStream
         self.outboundRef = .passUnretained(outbound)
         self.pendingRef = .passUnretained(outbound.pending)
+        self.subscriptions = StreamSubscriptions(limit: context.limits.maxSubscriptionsPerStream)
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
+        self.quietSinceNanos = WallClock.nowNanos()
         context.stats.callObjects.add(1, ordering: .relaxed)
     }
 
@@ -49,31 +73,20 @@ final class StreamCall: GatewayCall {
 
     /// Appends one tick's shared, already-framed bytes.
     @inline(__always)
-    func enqueueTick(_ bytes: UnsafeRawBufferPointer) {
+    func enqueueTick(_ bytes: UnsafeRawBufferPointer, key: Int32) {
         guard machine.isLive else { return }
+        if conflating {
+            conflate(bytes, key: key, skipped: 0, snapshot: false)
+            return
+        }
         let limit = maxPendingBytes
         if !pendingRef._withUnsafeGuaranteedRef({ $0.writeBytes(bytes, limit: limit) }) {
-            guard makeRoomOrReset(for: bytes.count) else { return }
-            pendingRef._withUnsafeGuaranteedRef { $0.writeBytes(bytes) }
+            overflow(bytes, key: key, skipped: 0, snapshot: false)
+            return
         }
+        hadTraffic = true
         // The context only once per stream per loop turn.
         if outboundRef._withUnsafeGuaranteedRef({ $0.queueForFlush() }) { context.queued(outbound) }
-    }
-
-    /// True when `count` more bytes fit under the bound, after handing
-    /// what is pending to the socket if need be; otherwise the stream is
-    /// reset as too slow.
-    @inline(__always)
-    private func hasRoom(for count: Int) -> Bool {
-        pendingRef._withUnsafeGuaranteedRef { $0.readableBytes } &+ count <= maxPendingBytes || makeRoomOrReset(for: count)
-    }
-
-    /// The rare path, kept out of the delivery loop.
-    @inline(never)
-    private func makeRoomOrReset(for count: Int) -> Bool {
-        if context.makeRoom(for: self), outbound.pending.readableBytes &+ count <= maxPendingBytes { return true }
-        perform(machine.tooSlow())
-        return false
     }
 
     // MARK: events from the session
@@ -94,7 +107,7 @@ final class StreamCall: GatewayCall {
             perform(machine.fail(failure.status))
             return
         }
-        perform(machine.receivedEndStream(subscriptions: symbols.count))
+        perform(machine.receivedEndStream(subscriptions: subscriptions.interests.count))
     }
 
     func end(_ status: GRPCStatus) {
@@ -116,67 +129,69 @@ final class StreamCall: GatewayCall {
             return
         }
         switch decoded {
-        case .subscribe(let requestID, let requested):
-            let limits = context.limits
-            let decision = SubscriptionDecision.subscribe(
-                requestID: requestID, symbols: requested, current: symbols,
-                catalog: limits.symbolCatalog, limit: limits.maxSubscriptionsPerStream)
-            var added = 0
-            for symbol in decision.accepted where symbols.insert(symbol).inserted {
-                context.subscribe(symbol, self)
-                added += 1
-            }
-            if added > 0 { context.stats.subscriptions.add(added, ordering: .relaxed) }
-            reply(decision, requestID: requestID)
-            for symbol in decision.accepted {
-                if let last = context.staleSince(symbol) {
-                    sendStatus(symbol: symbol, stale: true, lastTickTimeNanos: last)
-                }
-            }
-        case .unsubscribe(let requestID, let requested):
-            let decision = SubscriptionDecision.unsubscribe(requestID: requestID, symbols: requested)
-            var removed = 0
-            for symbol in decision.accepted where symbols.remove(symbol) != nil {
-                context.unsubscribe(symbol, self)
-                removed += 1
-            }
-            if removed > 0 { context.stats.subscriptions.subtract(removed, ordering: .relaxed) }
-            reply(decision, requestID: requestID)
-            perform(machine.subscriptionsChanged(count: symbols.count))
+        case .subscribe(let request):
+            subscribe(request)
+        case .unsubscribe(let requestID, let requested, let venue):
+            unsubscribe(requestID: requestID, requested, venue: venue)
+            perform(machine.subscriptionsChanged(count: subscriptions.interests.count))
         case .ping(let nonce, let clientTime):
             send(.pong(nonce: nonce, clientTimeNanos: clientTime, serverTimeNanos: WallClock.nowNanos()))
         }
     }
 
-    private func reply(_ decision: SubscriptionDecision, requestID: UInt64) {
-        for refused in decision.refused {
-            context.stats.recordRequestError(code: Int(refused.code))
-            send(.error(refused))
+    func reply(refused: [RequestError], accepted: [String], requestID: UInt64) {
+        for error in refused {
+            context.stats.recordRequestError(code: Int(error.code))
+            send(.error(error))
         }
-        send(.ack(requestID: requestID, symbols: decision.accepted))
+        send(.ack(requestID: requestID, symbols: accepted))
     }
 
-    /// A `SymbolStatus` for one symbol this stream holds.
-    func sendStatus(symbol: String, stale: Bool, lastTickTimeNanos: Int64) {
-        send(.symbolStatus(symbol: symbol, stale: stale, lastTickTimeNanos: lastTickTimeNanos))
+    /// A `SymbolStatus` for one pair this stream holds.
+    func sendStatus(_ status: SymbolStatus) {
+        send(.symbolStatus(status))
     }
 
-    private func send(_ message: ServerMessage) {
+    /// The loop's periodic check: a stream with nothing sent for
+    /// `intervalNanos` gets a heartbeat.
+    func checkHeartbeat(now: Int64, intervalNanos: Int64) {
         guard machine.isLive else { return }
-        // Appended at once; past the bound it is taken back, room is made
-        // (or the stream reset) and, rarely, it is encoded again.
+        if hadTraffic {
+            hadTraffic = false
+            quietSinceNanos = now
+        } else if now - quietSinceNanos >= intervalNanos {
+            send(.heartbeat(serverTimeNanos: now))
+            context.stats.heartbeats.add(1, ordering: .relaxed)
+            hadTraffic = false
+            quietSinceNanos = now
+        }
+    }
+
+    /// Control messages may pass the tick bound by this much: an ack or a
+    /// status still reaches a stream that is behind (and conflated).
+    static let controlAllowance = 64 * 1024
+
+    func send(_ message: ServerMessage) {
+        guard machine.isLive else { return }
+        // Appended at once; far past the bound it is taken back, room is
+        // made (or the stream reset) and, rarely, it is encoded again.
         let size = outbound.pending.writeMessage { WireCodec.encode(message, into: &$0) }
-        if outbound.pending.readableBytes > maxPendingBytes {
+        if outbound.pending.readableBytes > maxPendingBytes + Self.controlAllowance {
             outbound.pending.removeLast(size)
-            guard hasRoom(for: size) else { return }
+            guard context.makeRoom(for: self), outbound.pending.readableBytes + size <= maxPendingBytes + Self.controlAllowance else {
+                // Requests keep coming and nothing is read: not a client.
+                perform(machine.tooSlow())
+                return
+            }
             outbound.pending.writeMessage { WireCodec.encode(message, into: &$0) }
         }
+        hadTraffic = true
         context.hasOutput(outbound)
     }
 
     // MARK: actions
 
-    private func perform(_ actions: [StreamCallStateMachine.Action]) {
+    func perform(_ actions: [StreamCallStateMachine.Action]) {
         for action in actions {
             switch action {
             case .sendResponseHeaders:
@@ -195,14 +210,5 @@ final class StreamCall: GatewayCall {
                 releaseSubscriptions()
             }
         }
-    }
-
-    private func releaseSubscriptions() {
-        guard !symbols.isEmpty else { return }
-        for symbol in symbols {
-            context.unsubscribe(symbol, self)
-        }
-        context.stats.subscriptions.subtract(symbols.count, ordering: .relaxed)
-        symbols.removeAll()
     }
 }

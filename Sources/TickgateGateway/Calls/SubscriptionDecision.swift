@@ -1,84 +1,74 @@
 import TickgateHTTP2
 import TickgateModel
 
-/// How one subscribe request splits into accepted and refused symbols.
-/// Pure: the caller applies it to the routing table. Linear in the
-/// request's size: duplicates are found with a set, never by scanning.
+/// How the names in one subscribe or unsubscribe request split into
+/// accepted symbols or patterns and refused ones. Pure: the stream applies
+/// it to its ``StreamSubscriptions``. Linear in the request's size:
+/// duplicates are found with a set, never by scanning.
 struct SubscriptionDecision: Equatable {
-    var accepted: [String] = []
+    var accepted: [SymbolPattern] = []
     var refused: [RequestError] = []
 
-    /// - Parameters:
-    ///   - current: symbols the stream already holds.
-    ///   - catalog: the symbols this gateway serves, or nil to accept any
-    ///     well-formed symbol.
-    ///   - limit: most symbols one stream may hold.
-    static func subscribe(
-        requestID: UInt64, symbols: [String], current: Set<String>, catalog: Set<String>?, limit: Int
-    ) -> SubscriptionDecision {
+    /// The accepted names, as acknowledged.
+    var acceptedNames: [String] { accepted.map(\.description) }
+
+    /// - Parameter catalog: the symbols this gateway serves, or nil to
+    ///   accept any well-formed symbol. Patterns are always accepted: they
+    ///   match only what the gateway serves.
+    static func subscribe(requestID: UInt64, symbols: [String], catalog: Set<String>?) -> SubscriptionDecision {
         var decision = SubscriptionDecision()
-        var seen: Set<String> = []
+        var seen: Set<SymbolPattern> = []
         var malformed: [String] = []
         var reasons: [String] = []
         var unknown: [String] = []
-        var overLimit: [String] = []
-        var held = current.count
         for text in symbols {
             do {
-                let symbol = try Symbol(validating: text).rawValue
-                guard seen.insert(symbol).inserted else { continue }
-                if let catalog, !catalog.contains(symbol) {
+                let pattern = try SymbolPattern(validating: text)
+                guard seen.insert(pattern).inserted else { continue }
+                if let catalog, let symbol = pattern.exactSymbol, !catalog.contains(symbol) {
                     unknown.append(text)
-                } else if current.contains(symbol) {
-                    decision.accepted.append(symbol)
-                } else if held >= limit {
-                    overLimit.append(text)
                 } else {
-                    held += 1
-                    decision.accepted.append(symbol)
+                    decision.accepted.append(pattern)
                 }
             } catch {
                 malformed.append(text)
                 reasons.append(error.reason)
             }
         }
-        if !malformed.isEmpty {
-            let detail = zip(malformed.prefix(20), reasons).map { "\"\($0)\": \($1)" }.joined(separator: "; ")
-            let more = malformed.count > 20 ? " (and \(malformed.count - 20) more)" : ""
-            decision.refused.append(RequestError(
-                requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
-                message: "malformed symbol(s): \(detail)\(more)", symbols: malformed))
-        }
+        decision.refuseMalformed(malformed, reasons: reasons, requestID: requestID)
         if !unknown.isEmpty {
             decision.refused.append(RequestError(
                 requestID: requestID, code: Int32(GRPCStatusCode.notFound.rawValue),
                 message: "unknown symbol(s): this gateway does not serve them", symbols: unknown))
         }
-        if !overLimit.isEmpty {
-            decision.refused.append(RequestError(
-                requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
-                message: "a stream holds at most \(limit) subscriptions", symbols: overLimit))
-        }
         return decision
     }
 
-    /// Unsubscribing is idempotent: every well-formed symbol is acknowledged.
+    /// Unsubscribing is idempotent: every well-formed name is acknowledged.
     static func unsubscribe(requestID: UInt64, symbols: [String]) -> SubscriptionDecision {
         var decision = SubscriptionDecision()
-        var seen: Set<String> = []
+        var seen: Set<SymbolPattern> = []
         var malformed: [String] = []
+        var reasons: [String] = []
         for text in symbols {
-            if (try? Symbol(validating: text)) != nil {
-                if seen.insert(text).inserted { decision.accepted.append(text) }
-            } else {
+            do {
+                let pattern = try SymbolPattern(validating: text)
+                if seen.insert(pattern).inserted { decision.accepted.append(pattern) }
+            } catch {
                 malformed.append(text)
+                reasons.append(error.reason)
             }
         }
-        if !malformed.isEmpty {
-            decision.refused.append(RequestError(
-                requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
-                message: "malformed symbol(s)", symbols: malformed))
-        }
+        decision.refuseMalformed(malformed, reasons: reasons, requestID: requestID)
         return decision
+    }
+
+    private mutating func refuseMalformed(_ malformed: [String], reasons: [String], requestID: UInt64) {
+        guard !malformed.isEmpty else { return }
+        let detail = zip(malformed.prefix(20), reasons).map { "\"\($0)\": \($1)" }.joined(separator: "; ")
+        let more = malformed.count > 20 ? " (and \(malformed.count - 20) more)" : ""
+        refused.append(RequestError(
+            requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
+            message: "malformed symbol(s) or pattern(s): \(detail)\(more)", symbols: malformed))
     }
 }

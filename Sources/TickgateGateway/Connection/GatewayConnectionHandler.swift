@@ -30,6 +30,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     #else
     @exclusivity(unchecked) private var queuedOutput: [HTTP2OutboundStream] = []
     #endif
+    /// Streams that fell behind, refilled after each write.
+    private var conflating: [StreamCall] = []
+    private var refilling = false
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
     private let publishEnabled: Bool
@@ -115,12 +118,32 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         flush()
     }
 
-    /// The loop's periodic check (idle limit).
+    /// The loop's periodic check (idle limit, heartbeats).
     func tick(now: NIODeadline) {
+        if let interval = callContext.limits.heartbeatIntervalNanos {
+            let wallNow = WallClock.nowNanos()
+            for call in calls.values {
+                (call as? StreamCall)?.checkHeartbeat(now: wallNow, intervalNanos: interval)
+            }
+        }
         let actions = machine.tick(now: now)
         guard !actions.isEmpty else { return }
         perform(actions)
         flush()
+    }
+
+    func startedConflating(_ call: StreamCall) {
+        conflating.append(call)
+    }
+
+    /// After a write: streams that were behind take what now fits.
+    private func refillConflating() -> Bool {
+        guard !conflating.isEmpty, !refilling else { return false }
+        refilling = true
+        defer { refilling = false }
+        let before = queuedOutput.count
+        conflating.removeAll { $0.refill() }
+        return queuedOutput.count > before
     }
 
     private func perform(_ actions: [ConnectionStateMachine.Action]) {
@@ -168,6 +191,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         fanout.stats.streams.subtract(open.count, ordering: .relaxed)
         for call in open { call.closed() }
         queuedOutput.removeAll()
+        conflating.removeAll()
         driver.close()
         fanout.unregister(self)
         fanout.stats.connections.subtract(1, ordering: .relaxed)
@@ -222,6 +246,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             return
         }
         if driver.isFinished { perform(machine.sessionFinished()) }
+        if refillConflating() {
+            flush()
+            return
+        }
         if closeAfterFlush, !driver.inRead {
             closeAfterFlush = false
             context.close(promise: nil)

@@ -16,10 +16,12 @@ public final class FanoutBenchCore {
     }
 
     private let fanout: LoopFanout
+    private let keys: MarketKeys
     private let configuration: GatewayConfiguration
 
     public init(eventLoop: any EventLoop) {
-        self.fanout = LoopFanout(eventLoop: eventLoop, stats: GatewayStats())
+        self.keys = MarketKeys(maxKeys: 100_000)
+        self.fanout = LoopFanout(eventLoop: eventLoop, stats: GatewayStats(), keys: keys)
         var configuration = GatewayConfiguration(kafka: KafkaConfiguration(brokers: "unused:1"))
         configuration.maxPendingBytesPerStream = 64 << 20
         self.configuration = configuration
@@ -30,8 +32,14 @@ public final class FanoutBenchCore {
         GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: Logger(label: "bench"))
     }
 
+    /// Makes the pairs (venue "synthetic") known, as ticks of them would.
+    public func register(symbols: [String]) {
+        for symbol in symbols { _ = keys.id(of: .init(venue: "synthetic", symbol: symbol)) }
+        fanout.learnKeys()
+    }
+
     /// Subscriptions held by the streams of every handler made here.
-    public var subscriptionCount: Int { fanout.table.count }
+    public var subscriptionCount: Int { fanout.subscriptionCount }
 
     /// `ticks` ticks round robin over `symbols`, each decoded, stamped and
     /// encoded once by the gateway's transcoder.
@@ -47,20 +55,25 @@ public final class FanoutBenchCore {
                 venueTimeNanos: now, publishTimeNanos: now + 1_000)
             let payload = WireCodec.encode(tick)
             let start = buffer.writerIndex
-            let symbol = try payload.withUnsafeBytes { raw in
-                try TickTranscoder.transcode(
+            let offset = 1_000_000 + Int64(index)
+            let transcoded = try payload.withUnsafeBytes { raw in
+                try TickTranscoder.transcodeTimed(
                     kafkaPayload: raw,
-                    stamp: KafkaStamp(partition: 3, offset: 1_000_000 + Int64(index), kafkaTimeMillis: now / 1_000_000, receiveTimeNanos: now + 2_000),
+                    stamp: KafkaStamp(partition: 3, offset: offset, kafkaTimeMillis: now / 1_000_000, receiveTimeNanos: now + 2_000),
                     into: &buffer)
             }
-            entries.append(.init(symbol: symbol, start: start, length: buffer.writerIndex - start))
+            let key = keys.id(of: .init(venue: transcoded.venue, symbol: transcoded.symbol))!
+            entries.append(.init(key: key, partition: 3, offset: offset, start: start, length: buffer.writerIndex - start))
         }
+        fanout.learnKeys()
         return Batch(batch: TickFrameBatch(buffer: buffer, entries: entries))
     }
 
     /// Deliveries one batch makes.
     public func deliveries(of batch: Batch) -> Int {
-        batch.batch.entries.reduce(0) { $0 + (fanout.table.subscribers(of: $1.symbol)?.count ?? 0) }
+        batch.batch.entries.reduce(0) { total, tick in
+            total + (Int(tick.key) < fanout.entries.count ? fanout.entries[Int(tick.key)].subscribers.count : 0)
+        }
     }
 
     /// The measured step: route, copy to every subscribed stream, one

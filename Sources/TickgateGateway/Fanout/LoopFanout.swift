@@ -3,10 +3,15 @@ import Synchronization
 import TickgateHTTP2
 import TickgateModel
 
-/// Everything the gateway routes on one event loop: the symbol table of the
-/// loop's streams and the connections that have bytes to write. Ticks arrive
-/// once per Kafka batch; delivering to a stream is a memcpy into its pending
-/// buffer, with no encode, allocation or lock.
+/// Everything the gateway routes on one event loop: what it knows of each
+/// (venue, symbol) (subscribers, last tick, Kafka position) and the
+/// connections that have bytes to write. Ticks arrive once per Kafka batch;
+/// delivering to a stream is a memcpy into its pending buffer, with no
+/// encode, allocation or lock.
+///
+/// Snapshots come from the same place: a stream that subscribes on this
+/// loop gets the last tick this loop delivered for each pair, and every
+/// later tick live, so nothing is missed or repeated between the two.
 ///
 /// The state touched per delivery (here, in `StreamCall`, its outbound
 /// stream and the subscriber lists) is confined to one event loop, so in
@@ -21,18 +26,24 @@ final class LoopFanout {
     let metrics: GatewayMetrics?
     /// nil when publishing through the gateway is off.
     let publish: PublishCoordinator?
-    /// Subscribed symbols reported stale, with their last tick time (t3).
-    #if DEBUG
-    private(set) var staleSymbols: [String: Int64] = [:]
-    #else
-    @exclusivity(unchecked) private(set) var staleSymbols: [String: Int64] = [:]
-    #endif
+    let keys: MarketKeys
     var staleAfterNanos: Int64? = nil
+    /// Pairs not in it are never routed (nil: every pair).
+    var symbolCatalog: Set<String>? = nil
+    /// Indexed by key number.
     #if DEBUG
-    private(set) var table = SubscriptionTable<StreamCall>()
+    private(set) var entries: ContiguousArray<MarketEntry> = []
     #else
-    @exclusivity(unchecked) private(set) var table = SubscriptionTable<StreamCall>()
+    @exclusivity(unchecked) private(set) var entries: ContiguousArray<MarketEntry> = []
     #endif
+    private var entriesBySymbol: [String: [MarketEntry]] = [:]
+    /// Streams with symbols or patterns: asked about each pair first seen.
+    private let interested = SubscriberList<StreamCall>()
+    /// Streams holding rate-capped ticks for later.
+    private let capped = SubscriberList<StreamCall>()
+    private var rateTimer: Scheduled<Void>? = nil
+    /// How often rate-capped ticks are released (one timer per loop).
+    static let rateTimerPeriod: TimeAmount = .milliseconds(5)
     #if DEBUG
     private var dirtyConnections: [GatewayConnectionHandler] = []
     #else
@@ -40,41 +51,111 @@ final class LoopFanout {
     #endif
     /// Connections of this loop, for shutdown.
     private(set) var connections: [ObjectIdentifier: GatewayConnectionHandler] = [:]
-    /// Inside a delivery pass: table removals wait until it is done (the
-    /// pass iterates the table's lists). The calls are kept alive here.
+    /// Inside a delivery pass: list removals wait until it is done (the
+    /// pass iterates the lists). The calls are kept alive here.
     #if DEBUG
     private var delivering = false
     #else
     @exclusivity(unchecked) private var delivering = false
     #endif
-    #if DEBUG
-    private var deferredRemovals: [(String, StreamCall)] = []
-    #else
-    @exclusivity(unchecked) private var deferredRemovals: [(String, StreamCall)] = []
-    #endif
+    private var deferredRemovals: [(SubscriberList<StreamCall>, StreamCall)] = []
+    /// Subscriptions held (pairs × streams), for the harness and metrics.
+    private(set) var subscriptionCount = 0
     /// Most ticks one loop turn delivers; the rest wait for the next turn,
     /// so reads (window updates) and writes interleave with a long burst
     /// and no single turn puts more than this into any one stream.
     static let maxTicksPerTurn = 4096
 
-    init(eventLoop: any EventLoop, stats: GatewayStats, metrics: GatewayMetrics? = nil, publish: PublishCoordinator? = nil) {
+    init(
+        eventLoop: any EventLoop, stats: GatewayStats, keys: MarketKeys, metrics: GatewayMetrics? = nil,
+        publish: PublishCoordinator? = nil
+    ) {
         self.eventLoop = eventLoop
         self.stats = stats
+        self.keys = keys
         self.metrics = metrics
         self.publish = publish
     }
 
-    // MARK: subscriptions
+    // MARK: pairs
 
-    func subscribe(_ symbol: String, _ call: StreamCall) {
-        table.add(symbol, call)
+    /// Pairs first seen by the reader since this loop last looked: known
+    /// from here on, and offered to every interested stream.
+    func learnKeys() {
+        for key in keys.keys(from: entries.count) {
+            let entry = MarketEntry(id: Int32(entries.count), venue: key.venue, symbol: key.symbol)
+            entries.append(entry)
+            entriesBySymbol[key.symbol, default: []].append(entry)
+            guard symbolCatalog?.contains(key.symbol) ?? true else { continue }
+            let wasDelivering = delivering
+            delivering = true
+            interested.forEach { $0.newPair(entry) }
+            delivering = wasDelivering
+        }
+        if !delivering { applyDeferredRemovals() }
     }
 
-    func unsubscribe(_ symbol: String, _ call: StreamCall) {
-        if delivering {
-            deferredRemovals.append((symbol, call))
+    func entry(_ id: Int32) -> MarketEntry { entries[Int(id)] }
+
+    /// The pairs `pattern` may match, as the stream's bookkeeping wants them.
+    func candidates(for pattern: SymbolPattern) -> [MarketEntry] {
+        learnKeys()
+        let found: [MarketEntry]
+        if let symbol = pattern.exactSymbol {
+            found = entriesBySymbol[symbol] ?? []
         } else {
-            table.remove(symbol, call)
+            found = Array(entries)
+        }
+        guard let catalog = symbolCatalog else { return found }
+        return found.filter { catalog.contains($0.symbol) }
+    }
+
+    // MARK: subscriptions
+
+    func subscribe(_ id: Int32, _ call: StreamCall, capped isCapped: Bool) {
+        let entry = entries[Int(id)]
+        if (isCapped ? entry.capped : entry.subscribers).insert(call) { subscriptionCount += 1 }
+    }
+
+    func unsubscribe(_ id: Int32, _ call: StreamCall) {
+        let entry = entries[Int(id)]
+        for list in [entry.subscribers, entry.capped] where list.contains(call) {
+            subscriptionCount -= 1
+            remove(call, from: list)
+        }
+    }
+
+    func setInterested(_ call: StreamCall, _ isInterested: Bool) {
+        if isInterested { interested.insert(call) } else { remove(call, from: interested) }
+    }
+
+    /// The call holds rate-capped ticks: the loop's rate timer releases them.
+    func holdsCappedTicks(_ call: StreamCall) {
+        capped.insert(call)
+        guard rateTimer == nil else { return }
+        rateTimer = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: Self.rateTimerPeriod) { [self] in
+            rateTimer = nil
+            releaseCapped()
+        }
+    }
+
+    private func releaseCapped() {
+        let now = WallClock.nowNanos()
+        delivering = true
+        capped.forEach { call in
+            if !call.releaseDue(now: now) { deferredRemovals.append((capped, call)) }
+        }
+        delivering = false
+        applyDeferredRemovals()
+        flushDirtyConnections()
+        if !capped.isEmpty { holdsCappedTicks(capped.list[0]) }
+    }
+
+    private func remove(_ call: StreamCall, from list: SubscriberList<StreamCall>) {
+        if delivering {
+            deferredRemovals.append((list, call))
+        } else {
+            list.remove(call)
         }
     }
 
@@ -89,9 +170,10 @@ final class LoopFanout {
         return open.count
     }
 
-    /// The loop's one timer for every connection's limits.
+    /// The loop's one timer for every connection's limits and heartbeats.
     func tickConnections(now: NIODeadline) {
         for connection in Array(connections.values) { connection.tick(now: now) }
+        flushDirtyConnections()
     }
 
     // MARK: delivery
@@ -115,8 +197,10 @@ final class LoopFanout {
             case .ticks(let batch):
                 if firstReceive == 0 { firstReceive = batch.firstReceiveNanos }
                 count &+= deliver(batch)
-            case .lost(let symbols, let status):
-                endSubscribers(of: symbols, status)
+            case .lost(let keys, let status):
+                endSubscribers(status) { keys.contains($0.id) }
+            case .gap(let partition, let status):
+                endSubscribers(status) { $0.partition == partition }
             }
         }
         delivering = false
@@ -133,28 +217,42 @@ final class LoopFanout {
     @inline(__always)
     private func deliver(_ batch: TickFrameBatch) -> Int {
         var count = 0
+        let receive = batch.firstReceiveNanos
         batch.buffer.withUnsafeReadableBytes { raw in
-            for entry in batch.entries {
-                guard let subscribers = table.subscribers(of: entry.symbol) else { continue }
-                if !staleSymbols.isEmpty, staleSymbols.removeValue(forKey: entry.symbol) != nil {
+            for tick in batch.entries {
+                if Int(tick.key) >= entries.count { learnKeys() }
+                let entry = entries.withUnsafeBufferPointer { $0[Int(tick.key)] }
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[tick.start..<(tick.start &+ tick.length)])
+                entry.last.store(bytes)
+                entry.partition = tick.partition
+                entry.offset = tick.offset
+                entry.lastReceiveNanos = receive
+                // Read back from Kafka at start-up: the cache only.
+                guard !tick.warmup else { continue }
+                if entry.stale {
                     // Back to life: say so before its first tick.
-                    subscribers.forEach {
-                        $0.sendStatus(symbol: entry.symbol, stale: false, lastTickTimeNanos: batch.firstReceiveNanos)
-                    }
+                    entry.stale = false
+                    let status = SymbolStatus(symbol: entry.symbol, venue: entry.venue, stale: false, lastTickTimeNanos: receive)
+                    entry.subscribers.forEach { $0.sendStatus(status) }
+                    entry.capped.forEach { $0.sendStatus(status) }
                 }
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.start..<(entry.start + entry.length)])
-                subscribers.forEach { $0.enqueueTick(bytes) }
-                count &+= subscribers.count
+                let key = tick.key
+                entry.subscribers.forEach { $0.enqueueTick(bytes, key: key) }
+                count &+= entry.subscribers.count
+                if !entry.capped.isEmpty {
+                    entry.capped.forEach { $0.offerCapped(bytes, key: key, now: receive) }
+                }
             }
         }
         return count
     }
 
-    /// Ends every call subscribed to any of `symbols`.
-    func endSubscribers(of symbols: Set<String>, _ status: GRPCStatus) {
+    /// Ends every call subscribed to a pair `affected` picks.
+    func endSubscribers(_ status: GRPCStatus, where affected: (MarketEntry) -> Bool) {
         var calls: [ObjectIdentifier: StreamCall] = [:]
-        for symbol in symbols {
-            table.subscribers(of: symbol)?.forEach { calls[ObjectIdentifier($0)] = $0 }
+        for entry in entries where affected(entry) {
+            entry.subscribers.forEach { calls[ObjectIdentifier($0)] = $0 }
+            entry.capped.forEach { calls[ObjectIdentifier($0)] = $0 }
         }
         let wasDelivering = delivering
         delivering = true
@@ -168,20 +266,21 @@ final class LoopFanout {
 
     private func applyDeferredRemovals() {
         guard !deferredRemovals.isEmpty else { return }
-        for (symbol, call) in deferredRemovals { table.remove(symbol, call) }
+        for (list, call) in deferredRemovals { list.remove(call) }
         deferredRemovals.removeAll(keepingCapacity: true)
     }
 
-    /// Once a second: subscribed symbols whose last tick is older than
+    /// Periodically: subscribed pairs whose last tick is older than
     /// `staleAfterNanos` are reported stale to their subscribers, once.
     func checkStaleness(now: Int64) {
         guard let limit = staleAfterNanos else { return }
-        let lastTicks = stats.lastTickTimes()
         delivering = true
-        table.forEachSymbol { symbol, subscribers in
-            guard staleSymbols[symbol] == nil, let last = lastTicks[symbol], now - last > limit else { return }
-            staleSymbols[symbol] = last
-            subscribers.forEach { $0.sendStatus(symbol: symbol, stale: true, lastTickTimeNanos: last) }
+        for entry in entries where !entry.stale && entry.hasSubscribers && entry.lastReceiveNanos > 0 {
+            guard now - entry.lastReceiveNanos > limit else { continue }
+            entry.stale = true
+            let status = SymbolStatus(symbol: entry.symbol, venue: entry.venue, stale: true, lastTickTimeNanos: entry.lastReceiveNanos)
+            entry.subscribers.forEach { $0.sendStatus(status) }
+            entry.capped.forEach { $0.sendStatus(status) }
         }
         delivering = false
         applyDeferredRemovals()

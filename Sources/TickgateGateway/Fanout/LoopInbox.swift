@@ -5,10 +5,13 @@ import TickgateHTTP2
 enum LoopDelivery: Sendable {
     /// Ticks to deliver.
     case ticks(TickFrameBatch)
-    /// End the calls subscribed to any of these symbols with `status`:
-    /// ticks of theirs were lost before this point (the loop fell too far
-    /// behind, or Kafka no longer held them).
-    case lost(symbols: Set<String>, status: GRPCStatus)
+    /// End the calls subscribed to any of these (venue, symbol) pairs
+    /// with `status`: ticks of theirs were lost before this point (the loop
+    /// fell too far behind).
+    case lost(keys: Set<Int32>, status: GRPCStatus)
+    /// Kafka no longer holds ticks of this partition that were not read:
+    /// end the calls subscribed to a pair read from it.
+    case gap(partition: Int32, status: GRPCStatus)
 }
 
 /// Deliveries waiting for one event loop. The Kafka reader pushes and never
@@ -18,15 +21,15 @@ enum LoopDelivery: Sendable {
 ///
 /// Bounded: when a loop has more ticks queued than its limit, the reader
 /// drops that loop's copy of the batch (other loops are not held back),
-/// and the loop tells every stream subscribed to a dropped symbol, by
+/// and the loop tells every stream subscribed to a dropped pair, by
 /// ending it (UNAVAILABLE), once it catches up: never a silent gap.
 final class LoopInbox: Sendable {
     private struct State {
         var queue: [LoopDelivery] = []
         var ticks = 0
         var scheduled = false
-        /// Symbols of batches dropped since the loop last caught up.
-        var dropped: Set<String> = []
+        /// Pairs of batches dropped since the loop last caught up.
+        var dropped: Set<Int32> = []
         var droppedTicks = 0
     }
 
@@ -45,7 +48,7 @@ final class LoopInbox: Sendable {
             // Once dropping, keep dropping until the loop has caught up, so
             // that no stream gets ticks after a gap before it is told.
             if state.ticks >= maxQueuedTicks || !state.dropped.isEmpty {
-                for entry in batch.entries { state.dropped.insert(entry.symbol) }
+                for entry in batch.entries { state.dropped.insert(entry.key) }
                 state.droppedTicks += batch.entries.count
                 return .dropped
             }
@@ -85,7 +88,7 @@ final class LoopInbox: Sendable {
                 // Caught up: the drop becomes a notice, after everything
                 // that was queued before it.
                 let message = "this gateway fell behind: \(state.droppedTicks) tick(s) for this stream's event loop were dropped; resubscribe"
-                let notice = LoopDelivery.lost(symbols: state.dropped, status: GRPCStatus(.unavailable, message))
+                let notice = LoopDelivery.lost(keys: state.dropped, status: GRPCStatus(.unavailable, message))
                 state.dropped = []
                 state.droppedTicks = 0
                 state.scheduled = false

@@ -4,9 +4,15 @@ import NIOCore
 /// message, in one buffer shared read-only by every event loop.
 struct TickFrameBatch: Sendable {
     struct Entry: Sendable {
-        var symbol: String
+        /// The (venue, symbol) number (``MarketKeys``).
+        var key: Int32
+        var partition: Int32
+        var offset: Int64
         var start: Int
         var length: Int
+        /// Read back from Kafka at start-up for the last-value cache: not
+        /// delivered live.
+        var warmup = false
     }
 
     var buffer: ByteBuffer

@@ -31,6 +31,8 @@ extension Tick {
             kafkaTimeMillis: t.kafka_time_ms, gatewayReceiveTimeNanos: t.gateway_receive_time_ns,
             gatewayDispatchTimeNanos: t.gateway_dispatch_time_ns,
             kafkaPartition: t.kafka_partition, kafkaOffset: t.kafka_offset)
+        self.snapshot = t.snapshot != 0
+        self.skipped = t.skipped
     }
 
     /// The scalar fields, with string and decimal pointers left for the caller.
@@ -46,6 +48,8 @@ extension Tick {
         t.gateway_dispatch_time_ns = gatewayDispatchTimeNanos
         t.kafka_partition = kafkaPartition
         t.kafka_offset = kafkaOffset
+        t.snapshot = snapshot ? 1 : 0
+        t.skipped = skipped
         return t
     }
 

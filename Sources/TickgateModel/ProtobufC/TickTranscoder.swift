@@ -26,6 +26,7 @@ public enum TickTranscoder {
     /// What the gateway needs back from one transcode.
     public struct Transcoded: Sendable {
         public var symbol: String
+        public var venue: String
         /// t1, for the Kafka-hop histogram.
         public var publishTimeNanos: Int64
         /// t4, as written into the message.
@@ -51,6 +52,9 @@ public enum TickTranscoder {
         decoded.pointee.kafka_offset = stamp.offset
         decoded.pointee.kafka_time_ms = stamp.kafkaTimeMillis
         decoded.pointee.gateway_receive_time_ns = stamp.receiveTimeNanos
+        // The gateway's own per-delivery marks: never taken from Kafka.
+        decoded.pointee.snapshot = 0
+        decoded.pointee.skipped = 0
 
         var message = Tickgate__V1__ServerMessage()
         tickgate__v1__server_message__init(&message)
@@ -63,7 +67,8 @@ public enum TickTranscoder {
         buffer.writeInteger(UInt32(size))
         buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&message, $0) }
         return Transcoded(
-            symbol: stringFromC(decoded.pointee.symbol), publishTimeNanos: decoded.pointee.publish_time_ns,
+            symbol: stringFromC(decoded.pointee.symbol), venue: stringFromC(decoded.pointee.venue),
+            publishTimeNanos: decoded.pointee.publish_time_ns,
             dispatchTimeNanos: dispatchTime)
     }
 }

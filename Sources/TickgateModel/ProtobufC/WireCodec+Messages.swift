@@ -9,20 +9,25 @@ extension WireCodec {
             var c = Tickgate__V1__ClientMessage()
             tickgate__v1__client_message__init(&c)
             switch message {
-            case .subscribe(let requestID, let symbols):
+            case .subscribe(let request):
                 var s = Tickgate__V1__Subscribe()
                 tickgate__v1__subscribe__init(&s)
-                s.request_id = requestID
-                s.n_symbols = symbols.count
-                s.symbols = arena.strings(symbols)
+                s.request_id = request.requestID
+                s.n_symbols = request.symbols.count
+                s.symbols = arena.strings(request.symbols)
+                s.venue = arena.string(request.venue)
+                s.snapshot = request.snapshot ? 1 : 0
+                s.max_rate = request.maxRate
+                s.lossless = request.lossless ? 1 : 0
                 c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE
                 c.subscribe = arena.make(s)
-            case .unsubscribe(let requestID, let symbols):
+            case .unsubscribe(let requestID, let symbols, let venue):
                 var s = Tickgate__V1__Unsubscribe()
                 tickgate__v1__unsubscribe__init(&s)
                 s.request_id = requestID
                 s.n_symbols = symbols.count
                 s.symbols = arena.strings(symbols)
+                s.venue = arena.string(venue)
                 c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE
                 c.unsubscribe = arena.make(s)
             case .ping(let nonce, let clientTime):
@@ -48,10 +53,13 @@ extension WireCodec {
         switch c.kind_case {
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE:
             let s = c.subscribe.pointee
-            return .subscribe(requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols))
+            return .subscribe(SubscribeRequest(
+                requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols),
+                venue: stringFromC(s.venue), snapshot: s.snapshot != 0, maxRate: s.max_rate, lossless: s.lossless != 0))
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE:
             let s = c.unsubscribe.pointee
-            return .unsubscribe(requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols))
+            return .unsubscribe(
+                requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols), venue: stringFromC(s.venue))
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_PING:
             let p = c.ping.pointee
             return .ping(nonce: p.nonce, clientTimeNanos: p.client_time_ns)
@@ -103,14 +111,30 @@ extension WireCodec {
                 p.server_time_ns = serverTime
                 c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_PONG
                 c.pong = arena.make(p)
-            case .symbolStatus(let symbol, let stale, let lastTick):
+            case .symbolStatus(let update):
                 var status = Tickgate__V1__SymbolStatus()
                 tickgate__v1__symbol_status__init(&status)
-                status.symbol = arena.string(symbol)
-                status.stale = stale ? 1 : 0
-                status.last_tick_time_ns = lastTick
+                status.symbol = arena.string(update.symbol)
+                status.venue = arena.string(update.venue)
+                status.stale = update.stale ? 1 : 0
+                status.added = update.added ? 1 : 0
+                status.last_tick_time_ns = update.lastTickTimeNanos
                 c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS
                 c.symbol_status = arena.make(status)
+            case .heartbeat(let serverTime):
+                var h = Tickgate__V1__Heartbeat()
+                tickgate__v1__heartbeat__init(&h)
+                h.server_time_ns = serverTime
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_HEARTBEAT
+                c.heartbeat = arena.make(h)
+            case .lagging(let positions, let message):
+                var l = Tickgate__V1__Lagging()
+                tickgate__v1__lagging__init(&l)
+                l.n_positions = positions.count
+                l.positions = arena.array(positions.map { Optional($0.cMessage(in: arena)) })
+                l.message = arena.string(message)
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING
+                c.lagging = arena.make(l)
             }
             let size = tickgate__v1__server_message__get_packed_size(&c)
             buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&c, $0) }
@@ -141,7 +165,16 @@ extension WireCodec {
             return .pong(nonce: p.nonce, clientTimeNanos: p.client_time_ns, serverTimeNanos: p.server_time_ns)
         case TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS:
             let status = c.symbol_status.pointee
-            return .symbolStatus(symbol: stringFromC(status.symbol), stale: status.stale != 0, lastTickTimeNanos: status.last_tick_time_ns)
+            return .symbolStatus(SymbolStatus(
+                symbol: stringFromC(status.symbol), venue: stringFromC(status.venue), stale: status.stale != 0,
+                added: status.added != 0, lastTickTimeNanos: status.last_tick_time_ns))
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_HEARTBEAT:
+            return .heartbeat(serverTimeNanos: c.heartbeat.pointee.server_time_ns)
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING:
+            let l = c.lagging.pointee
+            return .lagging(
+                positions: (0..<l.n_positions).compactMap { l.positions[$0].map { KafkaPosition($0) } },
+                message: stringFromC(l.message))
         default:
             throw WireError(messageType: "ServerMessage", byteCount: bytes.count)
         }

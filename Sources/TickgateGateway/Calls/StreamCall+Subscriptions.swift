@@ -1,0 +1,154 @@
+import Synchronization
+import TickgateHTTP2
+import TickgateModel
+
+/// Subscribe, unsubscribe, patterns and snapshots of a ``StreamCall``.
+extension StreamCall {
+    func subscribe(_ request: SubscribeRequest) {
+        let requestID = request.requestID
+        if request.maxRate > 0 && request.lossless {
+            reply(
+                refused: [RequestError(
+                    requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
+                    message: "max_rate keeps only the latest tick and lossless keeps every tick: ask for one of them",
+                    symbols: request.symbols)],
+                accepted: [], requestID: requestID)
+            return
+        }
+        if !request.venue.isEmpty, !Self.isValidVenue(request.venue) {
+            reply(
+                refused: [RequestError(
+                    requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
+                    message: "malformed venue \"\(request.venue.prefix(64))\": lower-case letters, digits, '-', '_' and '.', at most 64",
+                    symbols: request.symbols)],
+                accepted: [], requestID: requestID)
+            return
+        }
+        let decision = SubscriptionDecision.subscribe(requestID: requestID, symbols: request.symbols, catalog: context.limits.symbolCatalog)
+        let options = StreamSubscriptions.Options(maxRate: request.maxRate, lossless: request.lossless)
+        var refused = decision.refused
+        var accepted: [String] = []
+        var snapshotOf: [MarketEntry] = []
+        var newInterests = 0
+        for pattern in decision.accepted {
+            let key = StreamSubscriptions.InterestKey(pattern: pattern, venue: request.venue)
+            let candidates = context.candidates(for: pattern)
+            switch subscriptions.add(key, options: options, requestID: requestID, candidates: candidates.map(\.pair)) {
+            case .tooManyInterests:
+                refused.append(RequestError(
+                    requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
+                    message: "a stream holds at most \(subscriptions.limit) subscriptions", symbols: [pattern.description]))
+            case .overLimit(let wouldHold):
+                refused.append(RequestError(
+                    requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
+                    message: "\(pattern) would make this stream hold \(wouldHold) (venue, symbol) pairs; the limit is \(subscriptions.limit)",
+                    symbols: [pattern.description]))
+            case .added(let changes, let isNew):
+                apply(changes)
+                if isNew { newInterests += 1 }
+                accepted.append(pattern.description)
+                if request.snapshot {
+                    snapshotOf += candidates.filter { StreamSubscriptions.matches(key, venue: $0.venue, symbol: $0.symbol) }
+                }
+            }
+        }
+        context.setInterested(self, !subscriptions.isEmpty)
+        if newInterests > 0 { context.stats.subscriptions.add(newInterests, ordering: .relaxed) }
+        reply(refused: refused, accepted: accepted, requestID: requestID)
+        // After the ack: the snapshot, then (from the next batch on) live.
+        var seen: Set<Int32> = []
+        for entry in snapshotOf where seen.insert(entry.id).inserted && !entry.last.isEmpty {
+            entry.last.withBytes { enqueueMarked($0, key: entry.id, snapshot: true, skipped: 0) }
+            caps[entry.id]?.delivered(at: WallClock.nowNanos())
+        }
+        for pattern in decision.accepted {
+            for entry in context.candidates(for: pattern) where entry.stale && subscriptions.held[entry.id] != nil {
+                sendStatus(SymbolStatus(symbol: entry.symbol, venue: entry.venue, stale: true, lastTickTimeNanos: entry.lastReceiveNanos))
+            }
+        }
+    }
+
+    func unsubscribe(requestID: UInt64, _ requested: [String], venue: String) {
+        let decision = SubscriptionDecision.unsubscribe(requestID: requestID, symbols: requested)
+        var removed = 0
+        for pattern in decision.accepted {
+            let key = StreamSubscriptions.InterestKey(pattern: pattern, venue: venue)
+            let candidates = context.candidates(for: pattern).map(\.pair)
+            let outcome = subscriptions.remove(key, candidates: candidates)
+            if outcome.found { removed += 1 }
+            apply(outcome.changes)
+        }
+        if removed > 0 { context.stats.subscriptions.subtract(removed, ordering: .relaxed) }
+        context.setInterested(self, !subscriptions.isEmpty)
+        reply(refused: decision.refused, accepted: decision.acceptedNames, requestID: requestID)
+    }
+
+    /// A pair the loop has just seen for the first time.
+    func newPair(_ entry: MarketEntry) {
+        guard machine.isLive else { return }
+        switch subscriptions.newPair(entry.pair) {
+        case .none:
+            return
+        case .add(let options, let byPattern):
+            apply([.add(entry.id, options)])
+            if byPattern { sendStatus(SymbolStatus(symbol: entry.symbol, venue: entry.venue, added: true)) }
+        case .overLimit(let requestID):
+            let error = RequestError(
+                requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
+                message: "\(entry.venue) \(entry.symbol) matches, but this stream holds the most (venue, symbol) pairs allowed (\(subscriptions.limit))",
+                symbols: [entry.symbol])
+            context.stats.recordRequestError(code: Int(error.code))
+            send(.error(error))
+        }
+    }
+
+    func apply(_ changes: [StreamSubscriptions.Change]) {
+        guard !changes.isEmpty else { return }
+        for change in changes {
+            switch change {
+            case .add(let id, let options):
+                context.subscribe(id, self, capped: options.maxRate > 0)
+                if options.maxRate > 0 { caps[id] = RateCap(maxRate: options.maxRate) }
+            case .update(let id, let options):
+                context.unsubscribe(id, self)
+                context.subscribe(id, self, capped: options.maxRate > 0)
+                dropHeld(id)
+                if options.maxRate > 0 { caps[id] = RateCap(maxRate: options.maxRate) }
+            case .remove(let id):
+                context.unsubscribe(id, self)
+                dropHeld(id)
+            }
+        }
+        hasLossless = subscriptions.held.values.contains { $0.options.lossless }
+    }
+
+    /// Forgets what waits for pair `id` (rate cap, conflation).
+    private func dropHeld(_ id: Int32) {
+        if let cap = caps.removeValue(forKey: id), cap.holding { capsHolding -= 1 }
+        if conflated.removeValue(forKey: id) != nil { conflationOrder.removeAll { $0 == id } }
+    }
+
+    func releaseSubscriptions() {
+        context.setInterested(self, false)
+        let interests = subscriptions.interests.count
+        let held = subscriptions.removeAll()
+        for id in held { context.unsubscribe(id, self) }
+        if interests > 0 { context.stats.subscriptions.subtract(interests, ordering: .relaxed) }
+        caps.removeAll()
+        capsHolding = 0
+        conflated.removeAll()
+        conflationOrder.removeAll()
+        hasLossless = false
+    }
+
+    static func isValidVenue(_ venue: String) -> Bool {
+        venue.utf8.count <= 64 && venue.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+}
+
+extension MarketEntry {
+    var pair: StreamSubscriptions.Pair { .init(id: id, venue: venue, symbol: symbol) }
+}
