@@ -45,6 +45,18 @@ public final class GatewayHarness: Sendable {
 
     public var port: Int { gateway.port }
 
+    /// Another gateway on the same broker and topic (a second instance, or
+    /// the same one after a restart).
+    public func startAnotherGateway(
+        configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in }
+    ) async throws -> Gateway {
+        var configuration = gateway.configuration
+        configuration.port = 0
+        configuration.metricsHost = nil
+        configure(&configuration)
+        return try await Gateway.start(configuration: configuration, logger: .quiet)
+    }
+
     /// Publishes every tick and waits until Kafka acknowledged them all.
     public func publishAndFlush(_ ticks: [Tick]) async throws {
         let publisher = self.publisher
