@@ -2,6 +2,7 @@
 package enum GRPCProtocol {
     package static let streamPath = "/tickgate.v1.PriceStream/Stream"
     package static let publishPath = "/tickgate.v1.PriceStream/Publish"
+    package static let snapshotPath = "/tickgate.v1.PriceStream/GetSnapshot"
     package static let contentType = "application/grpc"
     /// Encodings this implementation accepts in `grpc-encoding`.
     package static let acceptedEncodings = "identity"

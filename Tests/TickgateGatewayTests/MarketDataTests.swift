@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Testing
 import TickgateClient
@@ -178,6 +179,58 @@ struct MarketDataTests {
         #expect(harness.gateway.stats.snapshot.heartbeats >= 2)
         stream.cancel()
         await connection.close()
+        await harness.stop()
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct GetSnapshotTests {
+    static func call(_ port: Int, _ request: SnapshotRequest) async throws -> RawGRPCClient.Response {
+        var body = ByteBuffer()
+        WireCodec.encode(request, into: &body)
+        return try await RawGRPCClient.call(
+            port: port, path: "/tickgate.v1.PriceStream/GetSnapshot", body: RawGRPCClient.frame(Array(body.readableBytesView)))
+    }
+
+    @Test func answersTheCurrentTicksOfSymbolsAndPatterns() async throws {
+        let harness = try await GatewayHarness.start(partitions: 2)
+        try await harness.publishAndFlush(
+            MarketDataTests.ticks("BTC-USD", venue: "kraken", count: 3) + MarketDataTests.ticks("BTC-USD", venue: "binance", count: 2)
+                + MarketDataTests.ticks("ETH-EUR", venue: "kraken", count: 4))
+        let read = await eventually { harness.gateway.stats.snapshot.ticksConsumed == 9 }
+        #expect(read)
+        let response = try await Self.call(harness.port, SnapshotRequest(symbols: ["BTC-*", "ETH-EUR"]))
+        #expect(response.grpcStatus == 0)
+        let answer = try WireCodec.decodeSnapshotResponse(ByteBuffer(bytes: response.data.dropFirst(5)))
+        #expect(answer.ticks.map { "\($0.symbol) \($0.venue) \($0.sequence)" } == ["BTC-USD binance 2", "BTC-USD kraken 3", "ETH-EUR kraken 4"])
+        #expect(answer.ticks.allSatisfy { $0.snapshot })
+        #expect(!answer.warmingUp)
+        let kraken = try await Self.call(harness.port, SnapshotRequest(symbols: ["*"], venue: "kraken"))
+        let krakenAnswer = try WireCodec.decodeSnapshotResponse(ByteBuffer(bytes: kraken.data.dropFirst(5)))
+        #expect(krakenAnswer.ticks.map(\.venue) == ["kraken", "kraken"])
+        let unknown = try await Self.call(harness.port, SnapshotRequest(symbols: ["DOGE-USD"]))
+        #expect(unknown.grpcStatus == 0)
+        let unknownAnswer = try WireCodec.decodeSnapshotResponse(ByteBuffer(bytes: unknown.data.dropFirst(5)))
+        #expect(unknownAnswer.ticks.isEmpty)
+        await harness.stop()
+    }
+
+    @Test func badRequestsGetStatusCodes() async throws {
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.maxSubscriptionsPerStream = 1 }
+        try await harness.publishAndFlush(makeTicks(symbols: ["A-USD", "B-USD"], perSymbol: 1))
+        let read = await eventually { harness.gateway.stats.snapshot.ticksConsumed == 2 }
+        #expect(read)
+        let malformed = try await Self.call(harness.port, SnapshotRequest(symbols: ["a-usd"]))
+        #expect(malformed.grpcStatus == 3)
+        let empty = try await Self.call(harness.port, SnapshotRequest(symbols: []))
+        #expect(empty.grpcStatus == 3)
+        let tooMany = try await Self.call(harness.port, SnapshotRequest(symbols: ["*"]))
+        #expect(tooMany.grpcStatus == 8)
+        let none = try await RawGRPCClient.call(port: harness.port, path: "/tickgate.v1.PriceStream/GetSnapshot", body: [], headersOnly: true)
+        #expect(none.grpcStatus == 13, "a unary call needs its request message")
+        let garbage = try await RawGRPCClient.call(
+            port: harness.port, path: "/tickgate.v1.PriceStream/GetSnapshot", body: RawGRPCClient.frame([0xFF, 0xFF, 0xFF]))
+        #expect(garbage.grpcStatus == 13)
         await harness.stop()
     }
 }

@@ -285,6 +285,8 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                     return
                 }
                 call = PublishCall(streamID: streamID, context: callContext, publisher: publisher)
+            } else if headers[first: ":path"] == GRPCProtocol.snapshotPath {
+                call = SnapshotCall(streamID: streamID, context: callContext)
             } else {
                 call = StreamCall(streamID: streamID, context: callContext)
             }
