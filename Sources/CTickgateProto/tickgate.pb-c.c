@@ -412,6 +412,51 @@ void   tickgate__v1__error__free_unpacked
   assert(message->base.descriptor == &tickgate__v1__error__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   tickgate__v1__resume_status__init
+                     (Tickgate__V1__ResumeStatus         *message)
+{
+  static const Tickgate__V1__ResumeStatus init_value = TICKGATE__V1__RESUME_STATUS__INIT;
+  *message = init_value;
+}
+size_t tickgate__v1__resume_status__get_packed_size
+                     (const Tickgate__V1__ResumeStatus *message)
+{
+  assert(message->base.descriptor == &tickgate__v1__resume_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t tickgate__v1__resume_status__pack
+                     (const Tickgate__V1__ResumeStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &tickgate__v1__resume_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t tickgate__v1__resume_status__pack_to_buffer
+                     (const Tickgate__V1__ResumeStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &tickgate__v1__resume_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Tickgate__V1__ResumeStatus *
+       tickgate__v1__resume_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Tickgate__V1__ResumeStatus *)
+     protobuf_c_message_unpack (&tickgate__v1__resume_status__descriptor,
+                                allocator, len, data);
+}
+void   tickgate__v1__resume_status__free_unpacked
+                     (Tickgate__V1__ResumeStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &tickgate__v1__resume_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   tickgate__v1__pong__init
                      (Tickgate__V1__Pong         *message)
 {
@@ -1139,7 +1184,7 @@ const ProtobufCMessageDescriptor tickgate__v1__tick_batch__descriptor =
   (ProtobufCMessageInit) tickgate__v1__tick_batch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors[6] =
+static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors[9] =
 {
   {
     "request_id",
@@ -1213,11 +1258,50 @@ static const ProtobufCFieldDescriptor tickgate__v1__subscribe__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "resume",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__Subscribe, n_resume),
+    offsetof(Tickgate__V1__Subscribe, resume),
+    &tickgate__v1__position__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since_time_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, since_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_missing",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Subscribe, on_missing),
+    &tickgate__v1__resume_fallback__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__subscribe__field_indices_by_name[] = {
   5,   /* field[5] = lossless */
   4,   /* field[4] = max_rate */
+  8,   /* field[8] = on_missing */
   0,   /* field[0] = request_id */
+  6,   /* field[6] = resume */
+  7,   /* field[7] = since_time_ms */
   3,   /* field[3] = snapshot */
   1,   /* field[1] = symbols */
   2,   /* field[2] = venue */
@@ -1225,7 +1309,7 @@ static const unsigned tickgate__v1__subscribe__field_indices_by_name[] = {
 static const ProtobufCIntRange tickgate__v1__subscribe__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__subscribe__descriptor =
 {
@@ -1235,7 +1319,7 @@ const ProtobufCMessageDescriptor tickgate__v1__subscribe__descriptor =
   "Tickgate__V1__Subscribe",
   "tickgate.v1",
   sizeof(Tickgate__V1__Subscribe),
-  6,
+  9,
   tickgate__v1__subscribe__field_descriptors,
   tickgate__v1__subscribe__field_indices_by_name,
   1,  tickgate__v1__subscribe__number_ranges,
@@ -1472,7 +1556,7 @@ const ProtobufCMessageDescriptor tickgate__v1__ack__descriptor =
   (ProtobufCMessageInit) tickgate__v1__ack__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__error__field_descriptors[4] =
+static const ProtobufCFieldDescriptor tickgate__v1__error__field_descriptors[5] =
 {
   {
     "request_id",
@@ -1522,17 +1606,30 @@ static const ProtobufCFieldDescriptor tickgate__v1__error__field_descriptors[4] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "retry_after_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__Error, retry_after_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__error__field_indices_by_name[] = {
   1,   /* field[1] = code */
   2,   /* field[2] = message */
   0,   /* field[0] = request_id */
+  4,   /* field[4] = retry_after_ms */
   3,   /* field[3] = symbols */
 };
 static const ProtobufCIntRange tickgate__v1__error__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__error__descriptor =
 {
@@ -1542,11 +1639,114 @@ const ProtobufCMessageDescriptor tickgate__v1__error__descriptor =
   "Tickgate__V1__Error",
   "tickgate.v1",
   sizeof(Tickgate__V1__Error),
-  4,
+  5,
   tickgate__v1__error__field_descriptors,
   tickgate__v1__error__field_indices_by_name,
   1,  tickgate__v1__error__number_ranges,
   (ProtobufCMessageInit) tickgate__v1__error__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor tickgate__v1__resume_status__field_descriptors[6] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "symbol",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, symbol),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recovered",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, recovered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kafka_partition",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, kafka_partition),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_offset",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, from_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Tickgate__V1__ResumeStatus, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned tickgate__v1__resume_status__field_indices_by_name[] = {
+  4,   /* field[4] = from_offset */
+  3,   /* field[3] = kafka_partition */
+  5,   /* field[5] = reason */
+  2,   /* field[2] = recovered */
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = symbol */
+};
+static const ProtobufCIntRange tickgate__v1__resume_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor tickgate__v1__resume_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "tickgate.v1.ResumeStatus",
+  "ResumeStatus",
+  "Tickgate__V1__ResumeStatus",
+  "tickgate.v1",
+  sizeof(Tickgate__V1__ResumeStatus),
+  6,
+  tickgate__v1__resume_status__field_descriptors,
+  tickgate__v1__resume_status__field_indices_by_name,
+  1,  tickgate__v1__resume_status__number_ranges,
+  (ProtobufCMessageInit) tickgate__v1__resume_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor tickgate__v1__pong__field_descriptors[3] =
@@ -1856,7 +2056,7 @@ const ProtobufCMessageDescriptor tickgate__v1__lagging__descriptor =
   (ProtobufCMessageInit) tickgate__v1__lagging__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[8] =
+static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descriptors[9] =
 {
   {
     "tick",
@@ -1954,6 +2154,18 @@ static const ProtobufCFieldDescriptor tickgate__v1__server_message__field_descri
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "resume_status",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Tickgate__V1__ServerMessage, kind_case),
+    offsetof(Tickgate__V1__ServerMessage, resume_status),
+    &tickgate__v1__resume_status__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned tickgate__v1__server_message__field_indices_by_name[] = {
   2,   /* field[2] = ack */
@@ -1962,13 +2174,14 @@ static const unsigned tickgate__v1__server_message__field_indices_by_name[] = {
   6,   /* field[6] = heartbeat */
   7,   /* field[7] = lagging */
   4,   /* field[4] = pong */
+  8,   /* field[8] = resume_status */
   5,   /* field[5] = symbol_status */
   0,   /* field[0] = tick */
 };
 static const ProtobufCIntRange tickgate__v1__server_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
 {
@@ -1978,7 +2191,7 @@ const ProtobufCMessageDescriptor tickgate__v1__server_message__descriptor =
   "Tickgate__V1__ServerMessage",
   "tickgate.v1",
   sizeof(Tickgate__V1__ServerMessage),
-  8,
+  9,
   tickgate__v1__server_message__field_descriptors,
   tickgate__v1__server_message__field_indices_by_name,
   1,  tickgate__v1__server_message__number_ranges,
@@ -2179,6 +2392,34 @@ const ProtobufCEnumDescriptor tickgate__v1__side__descriptor =
   tickgate__v1__side__enum_values_by_name,
   1,
   tickgate__v1__side__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue tickgate__v1__resume_fallback__enum_values_by_number[2] =
+{
+  { "RESUME_FALLBACK_EARLIEST", "TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_EARLIEST", 0 },
+  { "RESUME_FALLBACK_LIVE", "TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE", 1 },
+};
+static const ProtobufCIntRange tickgate__v1__resume_fallback__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex tickgate__v1__resume_fallback__enum_values_by_name[2] =
+{
+  { "RESUME_FALLBACK_EARLIEST", 0 },
+  { "RESUME_FALLBACK_LIVE", 1 },
+};
+const ProtobufCEnumDescriptor tickgate__v1__resume_fallback__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "tickgate.v1.ResumeFallback",
+  "ResumeFallback",
+  "Tickgate__V1__ResumeFallback",
+  "tickgate.v1",
+  2,
+  tickgate__v1__resume_fallback__enum_values_by_number,
+  2,
+  tickgate__v1__resume_fallback__enum_values_by_name,
+  1,
+  tickgate__v1__resume_fallback__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[3] =

@@ -81,7 +81,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func openStream(
         ticks: TickBuffer, statuses: AsyncStream<SymbolStatusUpdate>.Continuation,
-        heartbeats: AsyncStream<Int64>.Continuation
+        heartbeats: AsyncStream<Int64>.Continuation, resumes: AsyncStream<ResumeStatus>.Continuation
     ) throws(TickgateClientError) -> Int32 {
         guard !closed else { throw .connectionClosed }
         let outbound = HTTP2OutboundStream()
@@ -96,7 +96,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             HTTP2Header("user-agent", "tickgate-swift/0.1"),
         ]
         guard let streamID = session.submitRequest(headers: headers, body: outbound) else { throw .tooManyStreams }
-        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses, heartbeats: heartbeats)
+        streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses, heartbeats: heartbeats, resumes: resumes)
         flush()
         return streamID
     }

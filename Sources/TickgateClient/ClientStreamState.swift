@@ -11,6 +11,7 @@ final class ClientStreamState {
     var withheldBytes = 0
     let statuses: AsyncStream<SymbolStatusUpdate>.Continuation
     let heartbeats: AsyncStream<Int64>.Continuation
+    let resumes: AsyncStream<ResumeStatus>.Continuation
     var nextRequestID: UInt64 = 1
     var pendingRequests: [UInt64: (errors: [SubscriptionResult.RefusedSymbols], continuation: CheckedContinuation<SubscriptionResult, any Error>)] = [:]
     var pendingPings: [UInt64: (sent: Int64, continuation: CheckedContinuation<PingResult, any Error>)] = [:]
@@ -19,9 +20,11 @@ final class ClientStreamState {
 
     init(
         outbound: HTTP2OutboundStream, maxMessageSize: Int, ticks: TickBuffer,
-        statuses: AsyncStream<SymbolStatusUpdate>.Continuation, heartbeats: AsyncStream<Int64>.Continuation
+        statuses: AsyncStream<SymbolStatusUpdate>.Continuation, heartbeats: AsyncStream<Int64>.Continuation,
+        resumes: AsyncStream<ResumeStatus>.Continuation
     ) {
         self.heartbeats = heartbeats
+        self.resumes = resumes
         self.outbound = outbound
         self.deframer = GRPCMessageDeframer(maxMessageSize: maxMessageSize)
         self.ticks = ticks
@@ -47,6 +50,8 @@ final class ClientStreamState {
                 lastTickTimeNanos: status.lastTickTimeNanos))
         case .heartbeat(let serverTime):
             heartbeats.yield(serverTime)
+        case .resumeStatus(let status):
+            resumes.yield(status)
         case .lagging(let positions, let message):
             finish(TickgateClientError.lagging(positions: positions, message: message))
         case .pong(let nonce, _, let serverTime):
@@ -69,6 +74,7 @@ final class ClientStreamState {
         pendingPings.removeAll()
         statuses.finish()
         heartbeats.finish()
+        resumes.finish()
         ticks.finish(error)
     }
 }

@@ -77,12 +77,26 @@ public struct SubscriptionOptions: Sendable, Equatable {
     /// Never conflated: a stream that falls too far behind ends with
     /// ``TickgateClientError/lagging(positions:message:)``.
     public var lossless: Bool
+    /// Per symbol, the position of the last tick the app has: the gateway
+    /// replays what came after it from Kafka, then goes on live.
+    public var resume: [KafkaPosition]
+    /// Or every symbol from this time (Unix ms); 0: live only.
+    public var sinceTimeMillis: Int64
+    /// A resume position Kafka no longer holds: go on live (true) or from
+    /// the earliest tick Kafka holds (false). ``TickStream/resumes`` says which.
+    public var liveWhenMissing: Bool
 
-    public init(venue: String = "", snapshot: Bool = false, maxRate: UInt32 = 0, lossless: Bool = false) {
+    public init(
+        venue: String = "", snapshot: Bool = false, maxRate: UInt32 = 0, lossless: Bool = false,
+        resume: [KafkaPosition] = [], sinceTimeMillis: Int64 = 0, liveWhenMissing: Bool = false
+    ) {
         self.venue = venue
         self.snapshot = snapshot
         self.maxRate = maxRate
         self.lossless = lossless
+        self.resume = resume
+        self.sinceTimeMillis = sinceTimeMillis
+        self.liveWhenMissing = liveWhenMissing
     }
 }
 

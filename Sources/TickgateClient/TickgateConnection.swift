@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import TickgateHTTP2
-import TickgateModel
+public import TickgateModel
 
 /// One HTTP/2 connection to a Tickgate gateway. Open as many streams on it
 /// as you like; each is an independent `PriceStream/Stream` call.
@@ -58,6 +58,7 @@ public final class TickgateConnection: Sendable {
         // Bounded: an app that never reads them does not grow memory.
         let (statuses, statusContinuation) = AsyncStream<SymbolStatusUpdate>.makeStream(bufferingPolicy: .bufferingNewest(1024))
         let (heartbeats, heartbeatContinuation) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (resumes, resumeContinuation) = AsyncStream<ResumeStatus>.makeStream(bufferingPolicy: .bufferingNewest(1024))
         let handler = self.handler
         let eventLoop = channel.eventLoop
         let streamID = StreamIDBox()
@@ -67,12 +68,12 @@ public final class TickgateConnection: Sendable {
             }
         }
         let id = try await eventLoop.submit {
-            let id = try handler.value.openStream(ticks: buffer, statuses: statusContinuation, heartbeats: heartbeatContinuation)
+            let id = try handler.value.openStream(ticks: buffer, statuses: statusContinuation, heartbeats: heartbeatContinuation, resumes: resumeContinuation)
             streamID.value = id
             return id
         }.get()
         return TickStream(streamID: id, handler: handler, eventLoop: eventLoop, ticks: TickSequence(buffer: buffer), statuses: statuses,
-            heartbeats: heartbeats)
+            heartbeats: heartbeats, resumes: resumes)
     }
 
     /// Sends GOAWAY and closes the socket; open streams end.
@@ -112,12 +113,17 @@ public final class TickStream: Sendable {
     /// The gateway's clock (Unix ns) from each heartbeat: the stream had
     /// no other traffic for the gateway's interval. The newest is kept.
     public let heartbeats: AsyncStream<Int64>
+    /// For each resumed (or time-started) symbol: whether every tick after
+    /// the asked position follows, before its replayed ticks do.
+    public let resumes: AsyncStream<ResumeStatus>
 
     init(
         streamID: Int32, handler: NIOLoopBound<ClientConnectionHandler>, eventLoop: any EventLoop,
-        ticks: TickSequence, statuses: AsyncStream<SymbolStatusUpdate>, heartbeats: AsyncStream<Int64>
+        ticks: TickSequence, statuses: AsyncStream<SymbolStatusUpdate>, heartbeats: AsyncStream<Int64>,
+        resumes: AsyncStream<ResumeStatus>
     ) {
         self.heartbeats = heartbeats
+        self.resumes = resumes
         self.streamID = streamID
         self.handler = handler
         self.eventLoop = eventLoop
@@ -132,7 +138,8 @@ public final class TickStream: Sendable {
         try await request {
             .subscribe(SubscribeRequest(
                 requestID: $0, symbols: symbols, venue: options.venue, snapshot: options.snapshot, maxRate: options.maxRate,
-                lossless: options.lossless))
+                lossless: options.lossless, resume: options.resume, sinceTimeMillis: options.sinceTimeMillis,
+                liveWhenMissing: options.liveWhenMissing))
         }
     }
 

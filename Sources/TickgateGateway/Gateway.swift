@@ -24,13 +24,16 @@ public final class Gateway: Sendable {
     private let metrics: GatewayMetrics
     private let publish: PublishCoordinator?
     private let loops: [TickIngress.Loop]
+    private let replay: ReplayService?
     private let logger: Logger
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
         serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
-        metrics: GatewayMetrics, publish: PublishCoordinator?, loops: [TickIngress.Loop], logger: Logger
+        metrics: GatewayMetrics, publish: PublishCoordinator?, loops: [TickIngress.Loop], replay: ReplayService?,
+        logger: Logger
     ) {
+        self.replay = replay
         self.loops = loops
         self.publish = publish
         self.configuration = configuration
@@ -60,6 +63,18 @@ public final class Gateway: Sendable {
                 start: .backFromEnd(configuration.warmupTicksPerPartition), logger: logger)
         }
         let keys = MarketKeys(maxKeys: configuration.maxMarketKeys)
+        let replay: ReplayService? = configuration.maxConcurrentReplays > 0
+            ? ReplayService(
+                kafka: configuration.kafka, topic: configuration.topic, keys: keys,
+                budget: ReplayBudget(limits: .init(
+                    maxConcurrent: configuration.maxConcurrentReplays, ticksPerSecond: configuration.replayTicksPerSecond,
+                    ticksPerSecondPerStream: configuration.replayTicksPerSecondPerStream, maxSpan: configuration.maxReplaySpan)),
+                logger: logger)
+            : nil
+        // Each loop starts where the reader does: what is before the
+        // partitions' ends is the cache read back, not delivered live.
+        let startPositions = reader.startHighWatermarks.map { $0 - 1 }
+        let partitionCount: @Sendable () -> Int = { [reader] in reader.partitionCount }
         let stats = GatewayStats()
         let metrics = GatewayMetrics()
         var publish: PublishCoordinator? = nil
@@ -81,6 +96,9 @@ public final class Gateway: Sendable {
             let fanout = try await eventLoop.submit {
                 let fanout = LoopFanout(eventLoop: eventLoop, stats: stats, keys: keys, metrics: metrics, publish: publishCoordinator)
                 fanout.symbolCatalog = configuration.symbolCatalog
+                fanout.replay = replay
+                fanout.partitionCount = partitionCount
+                fanout.partitionOffsets = startPositions
                 return NIOLoopBound(fanout, eventLoop: eventLoop)
             }.get()
             fanouts[ObjectIdentifier(eventLoop as AnyObject)] = fanout
@@ -155,7 +173,7 @@ public final class Gateway: Sendable {
         return Gateway(
             configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
             metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator,
-            loops: loops, logger: logger)
+            loops: loops, replay: replay, logger: logger)
     }
 
     /// Number of partitions being read.
@@ -186,7 +204,9 @@ public final class Gateway: Sendable {
         }
         let reader = self.reader
         let publish = self.publish
+        let replay = self.replay
         await runOnDedicatedThread(name: "kafka-close") {
+            replay?.close()
             reader.close()
             publish?.close()
         }

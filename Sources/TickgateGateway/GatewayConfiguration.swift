@@ -32,6 +32,15 @@ public struct GatewayConfiguration: Sendable {
     public var warmupTicksPerPartition: Int = 10_000
     /// ...and none older than this (by Kafka time stamp).
     public var warmupWindow: Duration = .seconds(24 * 3600)
+    /// Replays from Kafka (resume, since) running at once, gateway-wide;
+    /// more are refused RESOURCE_EXHAUSTED with a retry hint. 0: no replays.
+    public var maxConcurrentReplays: Int = 4
+    /// Ticks replayed per second, gateway-wide and per replay.
+    public var replayTicksPerSecond: Int = 200_000
+    public var replayTicksPerSecondPerStream: Int = 50_000
+    /// Most offsets one replay spans; a position further back than this
+    /// goes on from the last ones (and says recovered = false).
+    public var maxReplaySpan: Int64 = 1_000_000
     /// Where `GET /metrics` (Prometheus text format) is served; nil: nowhere.
     /// Port 0 picks a free port.
     public var metricsHost: String? = nil

@@ -27,6 +27,12 @@ public final class GatewayStats: Sendable {
     /// Ticks of (venue, symbol) pairs past the gateway's `maxMarketKeys`.
     let ticksUnroutable = Atomic<Int>(0)
     let heartbeats = Atomic<Int>(0)
+    /// Replays for resuming or time-started subscriptions: run, refused
+    /// over budget, ticks replayed, and symbols not fully recovered.
+    let replays = Atomic<Int>(0)
+    let replaysRefused = Atomic<Int>(0)
+    let ticksReplayed = Atomic<Int>(0)
+    let resumesNotRecovered = Atomic<Int>(0)
     /// True while the last-value cache is still being read back from Kafka.
     let warmingUp = Atomic<Bool>(false)
     private let errorsByCode = Mutex<[Int]>(Array(repeating: 0, count: 17))
@@ -73,6 +79,10 @@ public final class GatewayStats: Sendable {
         public var laggingStreamsEnded: Int
         public var heartbeats: Int
         public var warmingUp: Bool
+        public var replays: Int
+        public var replaysRefused: Int
+        public var ticksReplayed: Int
+        public var resumesNotRecovered: Int
     }
 
     public var snapshot: Snapshot {
@@ -92,6 +102,10 @@ public final class GatewayStats: Sendable {
             ticksConflated: ticksConflated.load(ordering: .relaxed),
             laggingStreamsEnded: laggingStreamsEnded.load(ordering: .relaxed),
             heartbeats: heartbeats.load(ordering: .relaxed),
-            warmingUp: warmingUp.load(ordering: .relaxed))
+            warmingUp: warmingUp.load(ordering: .relaxed),
+            replays: replays.load(ordering: .relaxed),
+            replaysRefused: replaysRefused.load(ordering: .relaxed),
+            ticksReplayed: ticksReplayed.load(ordering: .relaxed),
+            resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed))
     }
 }

@@ -27,10 +27,16 @@ public struct SubscribeRequest: Hashable, Sendable {
     public var maxRate: UInt32
     /// Never conflated: past the gateway's bound the stream ends with its positions.
     public var lossless: Bool
+    /// Per symbol, the position of the last tick the client has: replayed from after it.
+    public var resume: [KafkaPosition]
+    /// Or every symbol from this time (Unix ms); 0: not asked.
+    public var sinceTimeMillis: Int64
+    /// When a resume position is older than Kafka holds: earliest (false) or live (true).
+    public var liveWhenMissing: Bool
 
     public init(
         requestID: UInt64, symbols: [String], venue: String = "", snapshot: Bool = false, maxRate: UInt32 = 0,
-        lossless: Bool = false
+        lossless: Bool = false, resume: [KafkaPosition] = [], sinceTimeMillis: Int64 = 0, liveWhenMissing: Bool = false
     ) {
         self.requestID = requestID
         self.symbols = symbols
@@ -38,6 +44,30 @@ public struct SubscribeRequest: Hashable, Sendable {
         self.snapshot = snapshot
         self.maxRate = maxRate
         self.lossless = lossless
+        self.resume = resume
+        self.sinceTimeMillis = sinceTimeMillis
+        self.liveWhenMissing = liveWhenMissing
+    }
+}
+
+/// How a resumed (or time-started) symbol's replay began.
+public struct ResumeStatus: Hashable, Sendable {
+    public var requestID: UInt64
+    public var symbol: String
+    /// Every tick after the asked position (or since the asked time) follows.
+    public var recovered: Bool
+    public var partition: Int32
+    /// The first offset replayed from.
+    public var fromOffset: Int64
+    public var reason: String
+
+    public init(requestID: UInt64, symbol: String, recovered: Bool, partition: Int32, fromOffset: Int64, reason: String = "") {
+        self.requestID = requestID
+        self.symbol = symbol
+        self.recovered = recovered
+        self.partition = partition
+        self.fromOffset = fromOffset
+        self.reason = reason
     }
 }
 
@@ -55,6 +85,8 @@ public enum ServerMessage: Hashable, Sendable {
     case heartbeat(serverTimeNanos: Int64)
     /// A lossless stream fell too far behind; it ends RESOURCE_EXHAUSTED next.
     case lagging(positions: [KafkaPosition], message: String)
+    /// How the replay of a resumed symbol began.
+    case resumeStatus(ResumeStatus)
 }
 
 /// A change in what a stream receives for one (venue, symbol).
@@ -108,12 +140,15 @@ public struct RequestError: Hashable, Sendable, Error, CustomStringConvertible {
     public var code: Int32
     public var message: String
     public var symbols: [String]
+    /// For a replay over the gateway's budget: ask again after this many ms.
+    public var retryAfterMillis: Int64
 
-    public init(requestID: UInt64, code: Int32, message: String, symbols: [String]) {
+    public init(requestID: UInt64, code: Int32, message: String, symbols: [String], retryAfterMillis: Int64 = 0) {
         self.requestID = requestID
         self.code = code
         self.message = message
         self.symbols = symbols
+        self.retryAfterMillis = retryAfterMillis
     }
 
     public var description: String {

@@ -55,6 +55,10 @@ import TickgateModel
             .unsubscribe(requestID: 3, symbols: ["BTC-*"], venue: "kraken"),
             .subscribe(SubscribeRequest(requestID: 4, symbols: ["*-USD", "*"], venue: "binance", snapshot: true, maxRate: 7, lossless: false)),
             .subscribe(SubscribeRequest(requestID: 5, symbols: ["ETH-USD"], lossless: true)),
+            .subscribe(SubscribeRequest(
+                requestID: 6, symbols: ["ETH-USD", "BTC-USD"], resume: [KafkaPosition(symbol: "ETH-USD", partition: 2, offset: 1 << 40)],
+                liveWhenMissing: true)),
+            .subscribe(SubscribeRequest(requestID: 7, symbols: ["ETH-USD"], sinceTimeMillis: 1_795_000_000_000)),
             .ping(nonce: 9, clientTimeNanos: -1),
         ]
         for message in messages {
@@ -77,6 +81,8 @@ import TickgateModel
             .symbolStatus(SymbolStatus(symbol: "BTC-USD", venue: "kraken", stale: true, lastTickTimeNanos: 1_795_000_000_000_000_000)),
             .symbolStatus(SymbolStatus(symbol: "ETH-USD", added: true)),
             .heartbeat(serverTimeNanos: 1_795_000_000_123_456_789),
+            .resumeStatus(ResumeStatus(requestID: 9, symbol: "BTC-USD", recovered: false, partition: 4, fromOffset: 77, reason: "gone")),
+            .error(RequestError(requestID: 10, code: 8, message: "busy", symbols: ["BTC-USD"], retryAfterMillis: 1500)),
             .lagging(positions: [KafkaPosition(symbol: "BTC-USD", partition: 3, offset: 41), KafkaPosition(symbol: "ETH-USD", partition: 0, offset: 7)], message: "behind"),
         ]
         for message in messages {

@@ -24,6 +24,7 @@ typedef struct Tickgate__V1__Ping Tickgate__V1__Ping;
 typedef struct Tickgate__V1__ClientMessage Tickgate__V1__ClientMessage;
 typedef struct Tickgate__V1__Ack Tickgate__V1__Ack;
 typedef struct Tickgate__V1__Error Tickgate__V1__Error;
+typedef struct Tickgate__V1__ResumeStatus Tickgate__V1__ResumeStatus;
 typedef struct Tickgate__V1__Pong Tickgate__V1__Pong;
 typedef struct Tickgate__V1__SymbolStatus Tickgate__V1__SymbolStatus;
 typedef struct Tickgate__V1__Heartbeat Tickgate__V1__Heartbeat;
@@ -46,6 +47,11 @@ typedef enum _Tickgate__V1__Side {
   TICKGATE__V1__SIDE__SIDE_SELL = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TICKGATE__V1__SIDE)
 } Tickgate__V1__Side;
+typedef enum _Tickgate__V1__ResumeFallback {
+  TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_EARLIEST = 0,
+  TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TICKGATE__V1__RESUME_FALLBACK)
+} Tickgate__V1__ResumeFallback;
 
 /* --- messages --- */
 
@@ -180,10 +186,29 @@ struct  Tickgate__V1__Subscribe
    * positions, then ends RESOURCE_EXHAUSTED; resume from those positions.
    */
   protobuf_c_boolean lossless;
+  /*
+   * Resume: for each symbol (named in `symbols`), the Kafka position of the
+   * last tick the client has (Tick.kafka_partition, Tick.kafka_offset). The
+   * gateway replays that symbol's ticks after it from Kafka, then goes on
+   * live with no gap and no duplicate. Symbols only, not patterns.
+   */
+  size_t n_resume;
+  Tickgate__V1__Position **resume;
+  /*
+   * Or start every symbol of the request from this time (Unix ms, Kafka's
+   * time stamps): the ticks since then, then live. Symbols only.
+   */
+  int64_t since_time_ms;
+  /*
+   * When a resume position is older than what Kafka still holds: go on from
+   * the earliest tick Kafka holds (the default) or from live. Either way the
+   * ResumeStatus says recovered = false.
+   */
+  Tickgate__V1__ResumeFallback on_missing;
 };
 #define TICKGATE__V1__SUBSCRIBE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__subscribe__descriptor) \
-    , 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_EARLIEST }
 
 
 /*
@@ -258,8 +283,10 @@ struct  Tickgate__V1__Ack
 
 /*
  * Symbols of one request that were refused. `code` is a gRPC status code:
- * 3 INVALID_ARGUMENT (malformed symbol), 5 NOT_FOUND (unknown symbol),
- * 8 RESOURCE_EXHAUSTED (too many subscriptions on one stream).
+ * 3 INVALID_ARGUMENT (malformed symbol or pattern, or options that do not
+ * go together), 5 NOT_FOUND (unknown symbol), 8 RESOURCE_EXHAUSTED (more
+ * symbols, patterns or matched (venue, symbol) pairs than one stream may
+ * hold, or a replay over the gateway's budget).
  * The stream stays open.
  */
 struct  Tickgate__V1__Error
@@ -270,10 +297,43 @@ struct  Tickgate__V1__Error
   char *message;
   size_t n_symbols;
   char **symbols;
+  /*
+   * With 8 RESOURCE_EXHAUSTED for a replay over the gateway's budget: ask
+   * again after this long.
+   */
+  int64_t retry_after_ms;
 };
 #define TICKGATE__V1__ERROR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__error__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+/*
+ * Sent once per symbol of a resume or since request, after the Ack and
+ * before that symbol's replayed ticks (which follow in Kafka order, then
+ * live ones).
+ */
+struct  Tickgate__V1__ResumeStatus
+{
+  ProtobufCMessage base;
+  uint64_t request_id;
+  char *symbol;
+  /*
+   * True: every tick of the symbol after the asked position (or since the
+   * asked time) follows. False: Kafka no longer holds some of them, or they
+   * could not be read (`reason`); the stream went on as on_missing asked.
+   */
+  protobuf_c_boolean recovered;
+  int32_t kafka_partition;
+  /*
+   * the first offset replayed from
+   */
+  int64_t from_offset;
+  char *reason;
+};
+#define TICKGATE__V1__RESUME_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&tickgate__v1__resume_status__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Tickgate__V1__Pong
@@ -368,7 +428,8 @@ typedef enum {
   TICKGATE__V1__SERVER_MESSAGE__KIND_PONG = 5,
   TICKGATE__V1__SERVER_MESSAGE__KIND_SYMBOL_STATUS = 6,
   TICKGATE__V1__SERVER_MESSAGE__KIND_HEARTBEAT = 7,
-  TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING = 8
+  TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING = 8,
+  TICKGATE__V1__SERVER_MESSAGE__KIND_RESUME_STATUS = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(TICKGATE__V1__SERVER_MESSAGE__KIND__CASE)
 } Tickgate__V1__ServerMessage__KindCase;
 
@@ -385,6 +446,7 @@ struct  Tickgate__V1__ServerMessage
     Tickgate__V1__SymbolStatus *symbol_status;
     Tickgate__V1__Heartbeat *heartbeat;
     Tickgate__V1__Lagging *lagging;
+    Tickgate__V1__ResumeStatus *resume_status;
   };
 };
 #define TICKGATE__V1__SERVER_MESSAGE__INIT \
@@ -623,6 +685,25 @@ Tickgate__V1__Error *
 void   tickgate__v1__error__free_unpacked
                      (Tickgate__V1__Error *message,
                       ProtobufCAllocator *allocator);
+/* Tickgate__V1__ResumeStatus methods */
+void   tickgate__v1__resume_status__init
+                     (Tickgate__V1__ResumeStatus         *message);
+size_t tickgate__v1__resume_status__get_packed_size
+                     (const Tickgate__V1__ResumeStatus   *message);
+size_t tickgate__v1__resume_status__pack
+                     (const Tickgate__V1__ResumeStatus   *message,
+                      uint8_t             *out);
+size_t tickgate__v1__resume_status__pack_to_buffer
+                     (const Tickgate__V1__ResumeStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Tickgate__V1__ResumeStatus *
+       tickgate__v1__resume_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   tickgate__v1__resume_status__free_unpacked
+                     (Tickgate__V1__ResumeStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Tickgate__V1__Pong methods */
 void   tickgate__v1__pong__init
                      (Tickgate__V1__Pong         *message);
@@ -823,6 +904,9 @@ typedef void (*Tickgate__V1__Ack_Closure)
 typedef void (*Tickgate__V1__Error_Closure)
                  (const Tickgate__V1__Error *message,
                   void *closure_data);
+typedef void (*Tickgate__V1__ResumeStatus_Closure)
+                 (const Tickgate__V1__ResumeStatus *message,
+                  void *closure_data);
 typedef void (*Tickgate__V1__Pong_Closure)
                  (const Tickgate__V1__Pong *message,
                   void *closure_data);
@@ -896,6 +980,7 @@ void tickgate__v1__price_stream__get_snapshot(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    tickgate__v1__side__descriptor;
+extern const ProtobufCEnumDescriptor    tickgate__v1__resume_fallback__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__decimal__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__tick__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__tick_batch__descriptor;
@@ -905,6 +990,7 @@ extern const ProtobufCMessageDescriptor tickgate__v1__ping__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__client_message__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__ack__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__error__descriptor;
+extern const ProtobufCMessageDescriptor tickgate__v1__resume_status__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__pong__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__symbol_status__descriptor;
 extern const ProtobufCMessageDescriptor tickgate__v1__heartbeat__descriptor;

@@ -49,6 +49,14 @@ final class CallContext {
     /// The pairs this loop knows that `pattern` may match.
     func candidates(for pattern: SymbolPattern) -> [MarketEntry] { fanout.candidates(for: pattern) }
     func entry(_ id: Int32) -> MarketEntry { fanout.entry(id) }
+    func subscribeReplaying(_ id: Int32, _ call: StreamCall) { fanout.subscribeReplaying(id, call) }
+    /// The last offset of `partition` the loop has handled.
+    func position(of partition: Int32) -> Int64 { fanout.position(of: partition) }
+    var replay: ReplayService? { fanout.replay }
+    var partitionCount: Int { fanout.partitionCount() }
+    /// Makes pairs the reader numbered since the loop last looked known here.
+    func learnKeys() { fanout.learnKeys() }
+    var knownKeyCount: Int { fanout.entries.count }
     /// Offered every pair first seen from now on (it has symbols or patterns).
     func setInterested(_ call: StreamCall, _ interested: Bool) { fanout.setInterested(call, interested) }
     /// The call holds rate-capped ticks for the loop's rate timer.

@@ -24,9 +24,42 @@ extension StreamCall {
                 accepted: [], requestID: requestID)
             return
         }
-        let decision = SubscriptionDecision.subscribe(requestID: requestID, symbols: request.symbols, catalog: context.limits.symbolCatalog)
+        var decision = SubscriptionDecision.subscribe(requestID: requestID, symbols: request.symbols, catalog: context.limits.symbolCatalog)
         let options = StreamSubscriptions.Options(maxRate: request.maxRate, lossless: request.lossless)
+        let plan = resumePlan(request, accepted: decision.accepted)
+        if !plan.refused.isEmpty {
+            reply(refused: decision.refused + plan.refused, accepted: [], requestID: requestID)
+            return
+        }
         var refused = decision.refused
+        var jobs: [ReplayService.Job] = []
+        if !plan.items.isEmpty {
+            let resumed = Set(plan.items.map(\.0))
+            let alreadyHeld = resumed.filter { symbol in subscriptions.interests.keys.contains { $0.pattern == .exact(symbol) } }
+            let (started, retryAfter): (Bool, Int64)
+            if context.replay == nil || !alreadyHeld.isEmpty {
+                (started, retryAfter) = (false, 0)
+            } else if replaysRunning > 0 {
+                (started, retryAfter) = (false, 500)
+            } else {
+                (started, retryAfter) = context.replay!.budget.tryStart()
+            }
+            if started {
+                jobs = prepareReplay(plan.items, request: request)
+            } else {
+                decision.accepted.removeAll { $0.exactSymbol.map(resumed.contains) ?? false }
+                context.stats.replaysRefused.add(1, ordering: .relaxed)
+                let message = context.replay == nil
+                    ? "this gateway does not replay from Kafka"
+                    : !alreadyHeld.isEmpty
+                        ? "the stream already receives \(alreadyHeld.sorted().joined(separator: ", ")) live: unsubscribe first, then resume"
+                        : "replay budget exhausted (\(replaysRunning > 0 ? "this stream has a replay running" : "the gateway runs as many replays as it allows")); retry in \(retryAfter) ms"
+                refused.append(RequestError(
+                    requestID: requestID,
+                    code: Int32((alreadyHeld.isEmpty ? GRPCStatusCode.resourceExhausted : .failedPrecondition).rawValue),
+                    message: message, symbols: resumed.sorted(), retryAfterMillis: retryAfter))
+            }
+        }
         var accepted: [String] = []
         var snapshotOf: [MarketEntry] = []
         var newInterests = 0
@@ -47,7 +80,7 @@ extension StreamCall {
                 apply(changes)
                 if isNew { newInterests += 1 }
                 accepted.append(pattern.description)
-                if request.snapshot {
+                if request.snapshot, !isResuming(pattern.exactSymbol ?? "") {
                     snapshotOf += candidates.filter { StreamSubscriptions.matches(key, venue: $0.venue, symbol: $0.symbol) }
                 }
             }
@@ -55,6 +88,13 @@ extension StreamCall {
         context.setInterested(self, !subscriptions.isEmpty)
         if newInterests > 0 { context.stats.subscriptions.add(newInterests, ordering: .relaxed) }
         reply(refused: refused, accepted: accepted, requestID: requestID)
+        if let replay = context.replay, !jobs.isEmpty {
+            // After the ack: each symbol's ResumeStatus and replayed ticks, then live.
+            let subscribed = Set(accepted)
+            let kept = jobs.filter { subscribed.contains($0.symbol) }
+            for job in jobs where !subscribed.contains(job.symbol) { resumes[job.symbol] = nil }
+            if kept.isEmpty { replay.budget.finished() } else { run(kept, on: replay) }
+        }
         // After the ack: the snapshot, then (from the next batch on) live.
         var seen: Set<Int32> = []
         for entry in snapshotOf where seen.insert(entry.id).inserted && !entry.last.isEmpty {
@@ -107,11 +147,11 @@ extension StreamCall {
         for change in changes {
             switch change {
             case .add(let id, let options):
-                context.subscribe(id, self, capped: options.maxRate > 0)
+                subscribeLive(id, options)
                 if options.maxRate > 0 { caps[id] = RateCap(maxRate: options.maxRate) }
             case .update(let id, let options):
                 context.unsubscribe(id, self)
-                context.subscribe(id, self, capped: options.maxRate > 0)
+                subscribeLive(id, options)
                 dropHeld(id)
                 if options.maxRate > 0 { caps[id] = RateCap(maxRate: options.maxRate) }
             case .remove(let id):
@@ -120,6 +160,16 @@ extension StreamCall {
             }
         }
         hasLossless = subscriptions.held.values.contains { $0.options.lossless }
+    }
+
+    /// Into the pair's live lists, or its replay list while its symbol is
+    /// being stitched.
+    private func subscribeLive(_ id: Int32, _ options: StreamSubscriptions.Options) {
+        if !resumes.isEmpty, resumes[context.entry(id).symbol] != nil {
+            context.subscribeReplaying(id, self)
+        } else {
+            context.subscribe(id, self, capped: options.maxRate > 0)
+        }
     }
 
     /// Forgets what waits for pair `id` (rate cap, conflation).
@@ -139,6 +189,8 @@ extension StreamCall {
         conflated.removeAll()
         conflationOrder.removeAll()
         hasLossless = false
+        resumes.removeAll()
+        heldBytes = 0
     }
 
     static func isValidVenue(_ venue: String) -> Bool {

@@ -46,6 +46,12 @@ final class StreamCall: GatewayCall {
     var capsHolding = 0
     /// Some held pair is lossless (skips a lookup when none is).
     var hasLossless = false
+    /// Symbols being replayed from Kafka before they join the live stream.
+    var resumes: [String: SymbolResume] = [:]
+    /// Live tick bytes held for them (bounded like what is pending).
+    var heldBytes = 0
+    /// This stream's replays running (one at a time).
+    var replaysRunning = 0
     /// Something was queued since the last heartbeat check.
     #if DEBUG
     var hadTraffic = false

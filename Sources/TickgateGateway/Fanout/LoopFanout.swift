@@ -30,6 +30,19 @@ final class LoopFanout {
     var staleAfterNanos: Int64? = nil
     /// Pairs not in it are never routed (nil: every pair).
     var symbolCatalog: Set<String>? = nil
+    /// Replays for resuming subscriptions (nil in the benchmark harness).
+    var replay: ReplayService? = nil
+    /// The topic's partition count, as the reader knows it.
+    var partitionCount: @Sendable () -> Int = { 1 }
+    /// Per partition, the last offset this loop has handled: everything up
+    /// to it was delivered (or is in the cache), everything after comes
+    /// live. Starts at each partition's end when the gateway started, less
+    /// one (what was before is read back, not delivered live).
+    #if DEBUG
+    var partitionOffsets: [Int64] = []
+    #else
+    @exclusivity(unchecked) var partitionOffsets: [Int64] = []
+    #endif
     /// Indexed by key number.
     #if DEBUG
     private(set) var entries: ContiguousArray<MarketEntry> = []
@@ -119,10 +132,20 @@ final class LoopFanout {
 
     func unsubscribe(_ id: Int32, _ call: StreamCall) {
         let entry = entries[Int(id)]
-        for list in [entry.subscribers, entry.capped] where list.contains(call) {
+        for list in [entry.subscribers, entry.capped, entry.replaying] where list.contains(call) {
             subscriptionCount -= 1
             remove(call, from: list)
         }
+    }
+
+    /// Live ticks of the pair are held for `call` while it replays.
+    func subscribeReplaying(_ id: Int32, _ call: StreamCall) {
+        if entries[Int(id)].replaying.insert(call) { subscriptionCount += 1 }
+    }
+
+    /// The last offset of `partition` this loop has handled.
+    func position(of partition: Int32) -> Int64 {
+        Int(partition) < partitionOffsets.count ? partitionOffsets[Int(partition)] : -1
     }
 
     func setInterested(_ call: StreamCall, _ isInterested: Bool) {
@@ -227,6 +250,17 @@ final class LoopFanout {
                 entry.partition = tick.partition
                 entry.offset = tick.offset
                 entry.lastReceiveNanos = receive
+                let partition = Int(tick.partition)
+                if partition < partitionOffsets.count {
+                    if tick.offset > partitionOffsets[partition] { partitionOffsets[partition] = tick.offset }
+                } else {
+                    notePartition(partition, tick.offset)
+                }
+                if !entry.replaying.isEmpty {
+                    let offset = tick.offset
+                    let key = tick.key
+                    entry.replaying.forEach { $0.liveWhileResuming(bytes, key: key, offset: offset) }
+                }
                 // Read back from Kafka at start-up: the cache only.
                 guard !tick.warmup else { continue }
                 if entry.stale {
@@ -247,12 +281,19 @@ final class LoopFanout {
         return count
     }
 
+    @inline(never)
+    private func notePartition(_ partition: Int, _ offset: Int64) {
+        while partitionOffsets.count <= partition { partitionOffsets.append(-1) }
+        partitionOffsets[partition] = max(partitionOffsets[partition], offset)
+    }
+
     /// Ends every call subscribed to a pair `affected` picks.
     func endSubscribers(_ status: GRPCStatus, where affected: (MarketEntry) -> Bool) {
         var calls: [ObjectIdentifier: StreamCall] = [:]
         for entry in entries where affected(entry) {
             entry.subscribers.forEach { calls[ObjectIdentifier($0)] = $0 }
             entry.capped.forEach { calls[ObjectIdentifier($0)] = $0 }
+            entry.replaying.forEach { calls[ObjectIdentifier($0)] = $0 }
         }
         let wasDelivering = delivering
         delivering = true

@@ -11,6 +11,9 @@ final class MarketEntry {
     let subscribers = SubscriberList<StreamCall>()
     /// Streams with a rate cap on this key: their ticks go through a slot.
     let capped = SubscriberList<StreamCall>()
+    /// Streams replaying this pair's symbol from Kafka: live ticks are held
+    /// for them until the replay is stitched to the live stream.
+    let replaying = SubscriberList<StreamCall>()
     /// The last tick read, framed as a live delivery.
     let last = FrameSlot()
     /// Kafka position and t3 of `last` (offset -1 while none).
@@ -26,7 +29,7 @@ final class MarketEntry {
         self.symbol = symbol
     }
 
-    var hasSubscribers: Bool { !subscribers.isEmpty || !capped.isEmpty }
+    var hasSubscribers: Bool { !subscribers.isEmpty || !capped.isEmpty || !replaying.isEmpty }
 
     var position: KafkaPosition? {
         offset >= 0 ? KafkaPosition(symbol: symbol, partition: partition, offset: offset) : nil

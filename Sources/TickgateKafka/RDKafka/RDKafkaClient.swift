@@ -138,6 +138,23 @@ final class RDKafkaClient: @unchecked Sendable {
         return .success((low, high))
     }
 
+    /// The first offset of `partition` whose time stamp is at or after
+    /// `millis` (Kafka's ListOffsets by time); the end offset when none is.
+    func offsetForTime(topic: String, partition: Int32, millis: Int64, timeoutMillis: Int32) -> Result<Int64, KafkaConsumerError> {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = millis
+        let err = rd_kafka_offsets_for_times(handle, list, timeoutMillis)
+        let found = list.pointee.elems[0]
+        let code = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : found.err
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(KafkaConsumerError(partition: partition, kind: KafkaErrorKind(code), detail: rdKafkaErrorString(code)))
+        }
+        if found.offset >= 0 { return .success(found.offset) }
+        // No message at or after that time: the end.
+        return queryWatermarks(topic: topic, partition: partition, timeoutMillis: timeoutMillis).map(\.high)
+    }
+
     /// Routes the consumer's events to its queue (``consumerQueue()``).
     func redirectEventsToConsumerQueue() { rd_kafka_poll_set_consumer(handle) }
 

@@ -19,6 +19,10 @@ extension WireCodec {
                 s.snapshot = request.snapshot ? 1 : 0
                 s.max_rate = request.maxRate
                 s.lossless = request.lossless ? 1 : 0
+                s.n_resume = request.resume.count
+                s.resume = arena.array(request.resume.map { Optional($0.cMessage(in: arena)) })
+                s.since_time_ms = request.sinceTimeMillis
+                s.on_missing = request.liveWhenMissing ? TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE : TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_EARLIEST
                 c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE
                 c.subscribe = arena.make(s)
             case .unsubscribe(let requestID, let symbols, let venue):
@@ -55,7 +59,9 @@ extension WireCodec {
             let s = c.subscribe.pointee
             return .subscribe(SubscribeRequest(
                 requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols),
-                venue: stringFromC(s.venue), snapshot: s.snapshot != 0, maxRate: s.max_rate, lossless: s.lossless != 0))
+                venue: stringFromC(s.venue), snapshot: s.snapshot != 0, maxRate: s.max_rate, lossless: s.lossless != 0,
+                resume: (0..<s.n_resume).compactMap { s.resume[$0].map { KafkaPosition($0) } },
+                sinceTimeMillis: s.since_time_ms, liveWhenMissing: s.on_missing == TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE))
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE:
             let s = c.unsubscribe.pointee
             return .unsubscribe(
@@ -101,6 +107,7 @@ extension WireCodec {
                 e.message = arena.string(error.message)
                 e.n_symbols = error.symbols.count
                 e.symbols = arena.strings(error.symbols)
+                e.retry_after_ms = error.retryAfterMillis
                 c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_ERROR
                 c.error = arena.make(e)
             case .pong(let nonce, let clientTime, let serverTime):
@@ -135,6 +142,17 @@ extension WireCodec {
                 l.message = arena.string(message)
                 c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_LAGGING
                 c.lagging = arena.make(l)
+            case .resumeStatus(let status):
+                var r = Tickgate__V1__ResumeStatus()
+                tickgate__v1__resume_status__init(&r)
+                r.request_id = status.requestID
+                r.symbol = arena.string(status.symbol)
+                r.recovered = status.recovered ? 1 : 0
+                r.kafka_partition = status.partition
+                r.from_offset = status.fromOffset
+                r.reason = arena.string(status.reason)
+                c.kind_case = TICKGATE__V1__SERVER_MESSAGE__KIND_RESUME_STATUS
+                c.resume_status = arena.make(r)
             }
             let size = tickgate__v1__server_message__get_packed_size(&c)
             buffer.writeProtobuf(size: size) { tickgate__v1__server_message__pack(&c, $0) }
@@ -159,7 +177,7 @@ extension WireCodec {
             let e = c.error.pointee
             return .error(RequestError(
                 requestID: e.request_id, code: e.code, message: stringFromC(e.message),
-                symbols: stringsFromC(e.symbols, count: e.n_symbols)))
+                symbols: stringsFromC(e.symbols, count: e.n_symbols), retryAfterMillis: e.retry_after_ms))
         case TICKGATE__V1__SERVER_MESSAGE__KIND_PONG:
             let p = c.pong.pointee
             return .pong(nonce: p.nonce, clientTimeNanos: p.client_time_ns, serverTimeNanos: p.server_time_ns)
@@ -175,6 +193,11 @@ extension WireCodec {
             return .lagging(
                 positions: (0..<l.n_positions).compactMap { l.positions[$0].map { KafkaPosition($0) } },
                 message: stringFromC(l.message))
+        case TICKGATE__V1__SERVER_MESSAGE__KIND_RESUME_STATUS:
+            let r = c.resume_status.pointee
+            return .resumeStatus(ResumeStatus(
+                requestID: r.request_id, symbol: stringFromC(r.symbol), recovered: r.recovered != 0,
+                partition: r.kafka_partition, fromOffset: r.from_offset, reason: stringFromC(r.reason)))
         default:
             throw WireError(messageType: "ServerMessage", byteCount: bytes.count)
         }
