@@ -39,7 +39,7 @@ final class ClientStreamState {
             for tick in batch { _ = ticks.push(TickDelivery(tick: tick, receivedAtNanos: receivedAt)) }
         case .error(let error):
             pendingRequests[error.requestID]?.errors.append(
-                .init(code: error.code, message: error.message, symbols: error.symbols))
+                .init(code: error.code, message: error.message, symbols: error.symbols, retryAfterMillis: error.retryAfterMillis))
         case .ack(let requestID, let symbols):
             if let pending = pendingRequests.removeValue(forKey: requestID) {
                 pending.continuation.resume(returning: SubscriptionResult(accepted: symbols, refused: pending.errors))

@@ -47,10 +47,13 @@ public struct SubscriptionResult: Sendable, Equatable {
     public var refused: [RefusedSymbols]
 
     public struct RefusedSymbols: Sendable, Equatable {
-        /// gRPC status code: 3 malformed, 5 unknown, 8 over the limit.
+        /// gRPC status code: 3 malformed, 5 unknown, 8 over a limit or the
+        /// replay budget, 9 resuming what is already live.
         public var code: Int32
         public var message: String
         public var symbols: [String]
+        /// For a replay over the gateway's budget: ask again after this many ms.
+        public var retryAfterMillis: Int64 = 0
     }
 }
 

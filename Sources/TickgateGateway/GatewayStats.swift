@@ -83,6 +83,7 @@ public final class GatewayStats: Sendable {
         public var replaysRefused: Int
         public var ticksReplayed: Int
         public var resumesNotRecovered: Int
+        public var ticksUnroutable: Int
     }
 
     public var snapshot: Snapshot {
@@ -106,6 +107,7 @@ public final class GatewayStats: Sendable {
             replays: replays.load(ordering: .relaxed),
             replaysRefused: replaysRefused.load(ordering: .relaxed),
             ticksReplayed: ticksReplayed.load(ordering: .relaxed),
-            resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed))
+            resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed),
+            ticksUnroutable: ticksUnroutable.load(ordering: .relaxed))
     }
 }

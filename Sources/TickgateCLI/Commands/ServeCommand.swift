@@ -34,11 +34,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request message accepted, in bytes.")
     var maxMessageSize: Int = GatewayConfiguration.defaults.maxMessageSize
 
-    @Option(help: "Bytes that may wait for one slow stream before it is reset.")
+    @Option(help: "Bytes that may wait for one slow stream before it is conflated (latest tick per pair) or, if lossless, ended.")
     var maxPendingBytes: Int = GatewayConfiguration.defaults.maxPendingBytesPerStream
 
-    @Option(help: "Most symbols one stream may subscribe to.")
+    @Option(help: "Most symbols and patterns one stream may hold, and most (venue, symbol) pairs they may match.")
     var maxSubscriptions: Int = GatewayConfiguration.defaults.maxSubscriptionsPerStream
+
+    @Option(help: "Send a heartbeat on a stream quiet for this many seconds (0: never).")
+    var heartbeat: Int = 5
+
+    @Option(help: "At start-up, read the last-value cache back from up to this many ticks before each partition's end.")
+    var warmupTicks: Int = GatewayConfiguration.defaults.warmupTicksPerPartition
+
+    @Option(help: "...and from no tick older than this many seconds.")
+    var warmupWindow: Int = 24 * 3600
+
+    @Option(help: "Replays from Kafka (resume, since) running at once; more are refused with a retry hint (0: no replays).")
+    var maxReplays: Int = GatewayConfiguration.defaults.maxConcurrentReplays
+
+    @Option(help: "Ticks replayed per second, gateway-wide.")
+    var replayRate: Int = GatewayConfiguration.defaults.replayTicksPerSecond
+
+    @Option(help: "Ticks replayed per second by one replay.")
+    var replayRatePerStream: Int = GatewayConfiguration.defaults.replayTicksPerSecondPerStream
+
+    @Option(help: "Most offsets one replay goes back.")
+    var maxReplaySpan: Int64 = GatewayConfiguration.defaults.maxReplaySpan
+
+    @Option(help: "Most distinct (venue, symbol) pairs routed; ticks of more are counted, not delivered.")
+    var maxMarketKeys: Int = GatewayConfiguration.defaults.maxMarketKeys
 
     @Flag(name: .shortAndLong, help: "Log debug detail.")
     var verbose = false
@@ -48,6 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
         guard maxPendingBytes >= 64 * 1024 else { throw ValidationError("--max-pending-bytes must be at least 65536") }
         guard maxSubscriptions >= 1 else { throw ValidationError("--max-subscriptions must be at least 1") }
+        guard heartbeat >= 0 else { throw ValidationError("--heartbeat must be 0 or more seconds") }
+        guard warmupTicks >= 0, warmupWindow >= 0 else { throw ValidationError("--warmup-ticks and --warmup-window must be 0 or more") }
+        guard maxReplays >= 0 else { throw ValidationError("--max-replays must be 0 or more") }
+        guard replayRate >= 1, replayRatePerStream >= 1 else { throw ValidationError("--replay-rate and --replay-rate-per-stream must be at least 1") }
+        guard maxReplaySpan >= 1 else { throw ValidationError("--max-replay-span must be at least 1") }
+        guard maxMarketKeys >= 1 else { throw ValidationError("--max-market-keys must be at least 1") }
         if let symbols { _ = try SymbolList.parse([symbols], option: "--symbols") }
     }
 
@@ -61,6 +91,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxMessageSize = maxMessageSize
         configuration.maxPendingBytesPerStream = maxPendingBytes
         configuration.maxSubscriptionsPerStream = maxSubscriptions
+        configuration.heartbeatInterval = heartbeat > 0 ? .seconds(heartbeat) : nil
+        configuration.warmupTicksPerPartition = warmupTicks
+        configuration.warmupWindow = .seconds(warmupWindow)
+        configuration.maxConcurrentReplays = maxReplays
+        configuration.replayTicksPerSecond = replayRate
+        configuration.replayTicksPerSecondPerStream = replayRatePerStream
+        configuration.maxReplaySpan = maxReplaySpan
+        configuration.maxMarketKeys = maxMarketKeys
         configuration.metricsHost = noMetrics ? nil : metricsListen.host
         configuration.metricsPort = metricsListen.port
         configuration.enablePublish = !noPublish

@@ -5,13 +5,13 @@ import TickgateModel
 enum TickFormatter {
     static func line(_ delivery: TickDelivery) -> String {
         let tick = delivery.tick
-        let latency = tick.publishTimeNanos > 0 ? formatMillis(delivery.receivedAtNanos - tick.publishTimeNanos) : "-"
+        let latency = tick.publishTimeNanos > 0 && !tick.snapshot ? formatMillis(delivery.receivedAtNanos - tick.publishTimeNanos) : "-"
         return [
             utcTimestamp(nanos: delivery.receivedAtNanos),
             pad(tick.symbol, 10), pad(tick.venue, 10),
             pad(tick.price.description, 16, right: true), pad(tick.size.description, 14, right: true),
             pad(tick.side.description, 4), "seq=\(tick.sequence)", "e2e=\(latency)",
-        ].joined(separator: "  ")
+        ].joined(separator: "  ") + (tick.snapshot ? "  snapshot" : "") + (tick.skipped > 0 ? "  skipped=\(tick.skipped)" : "")
     }
 
     static func json(_ delivery: TickDelivery) -> String {
@@ -21,7 +21,8 @@ enum TickFormatter {
             + "\"venue_time_ns\":\(t.venueTimeNanos),\"publish_time_ns\":\(t.publishTimeNanos),"
             + "\"kafka_time_ms\":\(t.kafkaTimeMillis),\"gateway_receive_time_ns\":\(t.gatewayReceiveTimeNanos),"
             + "\"gateway_dispatch_time_ns\":\(t.gatewayDispatchTimeNanos),\"client_receive_time_ns\":\(delivery.receivedAtNanos),"
-            + "\"kafka_partition\":\(t.kafkaPartition),\"kafka_offset\":\(t.kafkaOffset)}"
+            + "\"kafka_partition\":\(t.kafkaPartition),\"kafka_offset\":\(t.kafkaOffset)"
+            + (t.snapshot ? ",\"snapshot\":true" : "") + (t.skipped > 0 ? ",\"skipped\":\(t.skipped)" : "") + "}"
     }
 
     static func formatMillis(_ nanos: Int64) -> String {

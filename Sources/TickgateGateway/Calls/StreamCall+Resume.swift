@@ -116,9 +116,11 @@ extension StreamCall {
         replaysRunning += 1
         context.stats.replays.add(1, ordering: .relaxed)
         let loop = context.eventLoop
-        let box = UncheckedBox(self)
+        // Weak: a stream that ends meanwhile is freed on its own loop, not
+        // on the replay's thread (which would touch its loop's state).
+        let box = WeakCallBox(self)
         replay.run(jobs) { outcomes in
-            loop.execute { box.value.replayFinished(outcomes) }
+            loop.execute { box.call?.replayFinished(outcomes) }
         }
     }
 
@@ -223,9 +225,9 @@ extension StreamCall {
     func isResuming(_ symbol: String) -> Bool { resumes[symbol] != nil }
 }
 
-/// Carries a loop-bound object across the replay thread and back to its
-/// loop, where alone it is touched.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Carries a stream across the replay thread and back to its loop, where
+/// alone it is read.
+final class WeakCallBox: @unchecked Sendable {
+    weak var call: StreamCall?
+    init(_ call: StreamCall) { self.call = call }
 }
