@@ -55,6 +55,8 @@ def read_ticks(stream, count, timeout=30):
         assert left > 0, f"only {len(ticks)} of {count} ticks within {timeout} s"
         m = stream.recv(timeout=left)
         assert m is not None, f"call ended after {len(ticks)} of {count} ticks: {stream.end}"
+        if m.WhichOneof("kind") == "heartbeat":
+            continue  # a quiet stream's keep-alive, not data
         if m.WhichOneof("kind") == "batch":
             ticks.extend(m.batch.ticks)
         else:
