@@ -30,4 +30,14 @@ public struct BenchResult: Sendable, Codable {
     public var unexpected: Int
     public var unstamped: Int
     public var requestErrors: Int
+    /// `stall`: streams that never read, beside the measured ones.
+    public var stalledStreams: Int = 0
+    /// Gateway RSS when the measured window opened and when it closed.
+    public var gatewayRSSAtWindowStartKiB: Int? = nil
+    public var gatewayRSSAtWindowEndKiB: Int? = nil
+
+    /// p99 of one hop, in µs.
+    public func p99Micros(hopPrefix: String) -> Double? {
+        latencies.first { $0.hop.hasPrefix(hopPrefix) }?.p99Micros
+    }
 }

@@ -23,6 +23,8 @@ public struct BenchOptions: Sendable {
     public var executable: String
     public var outputDirectory: String
     public var command: String = ""
+    /// Streams that subscribe to every symbol and never read (`stall`).
+    public var stalledStreams: Int = 0
 
     public init(scenario: BenchScenario, executable: String, outputDirectory: String) {
         self.scenario = scenario
@@ -80,6 +82,14 @@ public enum BenchRunner {
         }
         guard subscribed else { throw BenchError.timeout("not every stream was acknowledged") }
         let rssAfter = child?.stats?.rssKiB
+        var stalledChannels: [any Channel] = []
+        if options.stalledStreams > 0 {
+            progress("opening \(options.stalledStreams) stalled stream(s), each on every symbol, never read")
+            let names = (0..<scenario.symbols).map(BenchScenario.symbolName)
+            for _ in 0..<options.stalledStreams {
+                stalledChannels.append(try await StalledClient.open(host: host, port: port, symbols: names, group: group))
+            }
+        }
 
         // The measured window opens after the warm-up.
         let publisher = try await runOnDedicatedThread(name: "bench-connect") { () throws(KafkaError) in
@@ -111,12 +121,22 @@ public enum BenchRunner {
 
         var cpuAtStart: Double? = nil
         var cpuAtEnd: Double? = nil
+        var rssAtStart: Int? = nil
+        var rssAtEnd: Int? = nil
         let began = ContinuousClock.now
         while true {
             try await Task.sleep(for: .seconds(1))
             let now = WallClock.nowNanos()
-            if cpuAtStart == nil, now >= measureFrom { cpuAtStart = child?.stats?.cpuSeconds }
-            if cpuAtEnd == nil, now >= measureUntil { cpuAtEnd = child?.stats?.cpuSeconds }
+            if cpuAtStart == nil, now >= measureFrom {
+                let stats = child?.stats
+                cpuAtStart = stats?.cpuSeconds
+                rssAtStart = stats?.rssKiB
+            }
+            if cpuAtEnd == nil, now >= measureUntil {
+                let stats = child?.stats
+                cpuAtEnd = stats?.cpuSeconds
+                rssAtEnd = stats?.rssKiB
+            }
             let (received, p99) = try await client.withRecorder { ($0.received, $0.endToEnd.valueAtPercentile(99)) }
             let elapsed = Double((ContinuousClock.now - began).components.seconds)
             progress("\(Int(elapsed)) s  received \(received)  (\(received / max(1, Int(elapsed))) /s)  p99 t1→t5 \(formatMicros(p99))" + (now < measureFrom ? "  (warm-up)" : ""))
@@ -149,6 +169,7 @@ public enum BenchRunner {
         var histograms = snapshot.0
         histograms.byHop[.kafkaFloor] = await floor.finish()
         await client.close()
+        for channel in stalledChannels { try? await channel.close() }
         try? await group.shutdownGracefully()
         publisher.producer.close()
 
@@ -166,7 +187,8 @@ public enum BenchRunner {
             gatewayPeakRSSKiB: final?.peakRSSKiB,
             gatewayRSSPerConnectionKiB: rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(scenario.connections) } },
             lost: snapshot.6, duplicated: snapshot.2, outOfOrder: snapshot.3, unexpected: snapshot.4,
-            unstamped: snapshot.7, requestErrors: snapshot.5)
+            unstamped: snapshot.7, requestErrors: snapshot.5, stalledStreams: options.stalledStreams,
+            gatewayRSSAtWindowStartKiB: rssAtStart, gatewayRSSAtWindowEndKiB: rssAtEnd)
         return (result, histograms)
     }
 

@@ -26,7 +26,13 @@ public struct BenchScenario: Sendable, Codable {
         name: "tiny", connections: 2, streams: 8, symbols: 4, symbolsPerStream: 2,
         rate: 200, warmupSeconds: 0.5, durationSeconds: 2, partitions: 2)
 
-    public static let all = [latency, fanout, idle, tiny]
+    /// Run twice by `tickgate bench --scenario stall`: as is, then with one
+    /// stream that subscribes to everything and never reads.
+    public static let stall = BenchScenario(
+        name: "stall", connections: 50, streams: 1_000, symbols: 100, symbolsPerStream: 10,
+        rate: 2_000, warmupSeconds: 3, durationSeconds: 20, partitions: 6)
+
+    public static let all = [latency, fanout, idle, tiny, stall]
 
     /// Deliveries offered per second: every tick reaches the streams of its symbol.
     public var offeredDeliveriesPerSecond: Double {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TickgateBench
 import TickgateKafka
+import Logging
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,6 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
         options.gatewayCPU = noPin ? nil : gatewayCPU
         options.command = CommandLine.arguments.joined(separator: " ")
         let logger = CLILogging.logger("tickgate.bench", verbose: false)
+        if chosen.name == "stall" { return try await runStall(options, logger: logger) }
         do {
             let (result, histograms) = try await BenchRunner.run(options, logger: logger) { line in
                 printError("[bench] \(line)")
@@ -83,6 +85,44 @@ struct BenchCommand: AsyncParsableCommand {
         } catch {
             throw failure("\(error)")
         }
+    }
+
+    /// The same load twice: without, then with one stalled stream among
+    /// the measured ones. The others' gateway-added p99 should stay within
+    /// 10%, and the gateway's RSS flat.
+    private func runStall(_ base: BenchOptions, logger: Logger) async throws {
+        var results: [BenchResult] = []
+        for stalled in [0, 1] {
+            var options = base
+            options.stalledStreams = stalled
+            options.outputDirectory = base.outputDirectory + (stalled == 0 ? "-baseline" : "-stalled")
+            do {
+                let (result, histograms) = try await BenchRunner.run(options, logger: logger) { line in
+                    printError("[bench \(stalled == 0 ? "baseline" : "stalled")] \(line)")
+                }
+                printOut(BenchReport.table(result))
+                let files = try BenchReport.write(result, histograms, to: options.outputDirectory)
+                printOut("files: \(files.joined(separator: " "))")
+                if result.lost + result.duplicated + result.outOfOrder + result.unexpected > 0 {
+                    throw failure("the \(stalled == 0 ? "baseline" : "stalled") run lost, duplicated or reordered ticks of the measured streams")
+                }
+                results.append(result)
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                throw failure("\(error)")
+            }
+        }
+        let p99 = results.map { $0.p99Micros(hopPrefix: "t3→t5") ?? 0 }
+        let change = p99[0] > 0 ? (p99[1] - p99[0]) / p99[0] * 100 : 0
+        printOut("stall: gateway-added (t3→t5) p99 of the \(base.scenario.streams) measured streams: \(formatP99(p99[0])) without, \(formatP99(p99[1])) with one stalled stream (\(change >= 0 ? "+" : "")\(Int(change.rounded()))%)")
+        let start = results[1].gatewayRSSAtWindowStartKiB ?? 0
+        let end = results[1].gatewayRSSAtWindowEndKiB ?? 0
+        printOut("stall: gateway RSS over the stalled run's window: \(start) KiB → \(end) KiB (\(end - start >= 0 ? "+" : "")\(end - start) KiB)")
+    }
+
+    private func formatP99(_ micros: Double) -> String {
+        micros >= 1000 ? "\((micros / 100).rounded() / 10) ms" : "\(Int(micros.rounded())) µs"
     }
 
     private func runIngest() async throws {
