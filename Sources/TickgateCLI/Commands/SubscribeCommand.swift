@@ -56,9 +56,13 @@ struct SubscribeCommand: AsyncParsableCommand {
         if let maxRate { guard maxRate > 0 else { throw ValidationError("--max-rate must be positive") } }
         if maxRate != nil && lossless { throw ValidationError("--max-rate keeps the latest tick and --lossless keeps every tick: choose one") }
         if since != nil && resume != nil { throw ValidationError("--since and --resume do not go together") }
-        if let since { _ = try SinceParser.parse(since, nowMillis: WallClock.nowNanos() / 1_000_000) }
+        if let since { _ = try sinceMillis(since) }
         if let resume { _ = try parseToken(resume) }
         _ = try names()
+    }
+
+    private func sinceMillis(_ text: String) throws -> Int64 {
+        do { return try SinceTime.parse(text, nowMillis: WallClock.nowNanos() / 1_000_000) } catch { throw ValidationError("--since: \(error)") }
     }
 
     private func parseToken(_ text: String) throws -> ResumeToken {
@@ -87,7 +91,7 @@ struct SubscribeCommand: AsyncParsableCommand {
     func run() async throws {
         let names = try names()
         var options = SubscriptionOptions(venue: venue ?? "", snapshot: snapshot, maxRate: maxRate ?? 0, lossless: lossless)
-        if let since { options.sinceTimeMillis = try SinceParser.parse(since, nowMillis: WallClock.nowNanos() / 1_000_000) }
+        if let since { options.sinceTimeMillis = try sinceMillis(since) }
         let start = try resume.map { try parseToken($0).positions } ?? []
         options.resume = start
         let ledger = LedgerBox(PositionLedger(start))

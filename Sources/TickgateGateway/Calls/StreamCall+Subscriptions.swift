@@ -19,7 +19,7 @@ extension StreamCall {
             reply(
                 refused: [RequestError(
                     requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
-                    message: "malformed venue \"\(request.venue.prefix(64))\": lower-case letters, digits, '-', '_' and '.', at most 64",
+                    message: "malformed venue \"\(request.venue.prefix(64))\": letters, digits, '-', '_' and '.', at most 64",
                     symbols: request.symbols)],
                 accepted: [], requestID: requestID)
             return
@@ -195,7 +195,8 @@ extension StreamCall {
 
     static func isValidVenue(_ venue: String) -> Bool {
         venue.utf8.count <= 64 && venue.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
         }
     }

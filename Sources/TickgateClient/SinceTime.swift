@@ -1,9 +1,16 @@
-import ArgumentParser
+/// A subscription's start time as people write it: a look-back (`90s`,
+/// `5m`, `2h`, `1d`) or an RFC 3339 time (`2026-12-01T10:00:00Z`,
+/// `2026-12-01T11:00:00.250+01:00`), as Unix ms for
+/// ``SubscriptionOptions/sinceTimeMillis``. `tickgate subscribe --since`.
+public enum SinceTime {
+    public struct ParseError: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String {
+            "expected a look-back such as 5m, 2h or 1d, or an RFC 3339 time such as 2026-12-01T10:00:00Z; got \"\(text.prefix(64))\""
+        }
+    }
 
-/// `--since`: a look-back (`90s`, `5m`, `2h`, `1d`) or an RFC 3339 time
-/// (`2026-12-01T10:00:00Z`, `2026-12-01T11:00:00.250+01:00`), as Unix ms.
-enum SinceParser {
-    static func parse(_ text: String, nowMillis: Int64) throws -> Int64 {
+    public static func parse(_ text: String, nowMillis: Int64) throws(ParseError) -> Int64 {
         if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
             let factor: Int64? = switch unit {
             case "s": 1_000
@@ -15,11 +22,11 @@ enum SinceParser {
             if let factor { return nowMillis - amount * factor }
         }
         if let millis = rfc3339Millis(text) { return millis }
-        throw ValidationError("--since: expected a look-back such as 5m, 2h or 1d, or an RFC 3339 time such as 2026-12-01T10:00:00Z; got \"\(text)\"")
+        throw ParseError(text: text)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    static func rfc3339Millis(_ text: String) -> Int64? {
+    public static func rfc3339Millis(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int64? {
             guard range.upperBound <= bytes.count else { return nil }
