@@ -13,8 +13,12 @@ public final class KafkaRangeReader: @unchecked Sendable {
 
     public init(configuration: KafkaConfiguration, topic: String, logger: Logger) throws(KafkaError) {
         let groupID = "tickgate-replay-\(UInt64.random(in: 0...UInt64.max))"
+        // The end of the partition is reported, so that a range whose last
+        // offsets hold no message a consumer sees (transaction markers,
+        // compaction) ends there instead of at the timeout.
         let conf = try makeRDKafkaConf(
-            defaults: KafkaPartitionReader.defaultProperties + [("group.id", groupID)], user: configuration)
+            defaults: KafkaPartitionReader.defaultProperties + [("group.id", groupID), ("enable.partition.eof", "true")],
+            user: configuration)
         let client = try RDKafkaClient(kind: .consumer, conf: conf, logger: logger)
         client.redirectEventsToConsumerQueue()
         self.client = client
@@ -93,9 +97,17 @@ public final class KafkaRangeReader: @unchecked Sendable {
         var batch = RDKafkaMessageBatch(capacity: maxBatch)
         var idleMillis: Int32 = 0
         var failure: KafkaError? = nil
+        var atEnd = false
+        var next = from
         while failure == nil {
             let got = batch.fill(from: queue, waitMillis: 100) { error in
-                if error.partition == partition { failure = .brokersUnreachable(brokers: topic, detail: "\(error)") }
+                guard error.partition == partition else { return }
+                if error.kind.isPartitionEnd {
+                    // Only an end reached after the range's start counts.
+                    if error.offset < 0 || error.offset >= next { atEnd = true }
+                } else {
+                    failure = .brokersUnreachable(brokers: topic, detail: "\(error)")
+                }
             }
             guard got else {
                 idleMillis += 100
@@ -105,14 +117,15 @@ public final class KafkaRangeReader: @unchecked Sendable {
                 continue
             }
             idleMillis = 0
-            let records = batch.dataRecords
-            var last: Int64 = -1
-            if let end = records.lastIndex(where: { $0.offset <= through }) {
-                let inRange = UnsafeBufferPointer(rebasing: records[...end])
-                last = inRange.last?.offset ?? -1
-                guard onRecords(inRange) else { return .success(()) }
+            // Only this partition's records of the range (a message fetched
+            // for an earlier assignment is never taken for one of this).
+            let inRange = batch.dataRecords.filter { $0.partition == partition && $0.offset >= next && $0.offset <= through }
+            if let last = inRange.last {
+                next = last.offset + 1
+                let keepGoing = inRange.withUnsafeBufferPointer { onRecords($0) }
+                guard keepGoing else { return .success(()) }
             }
-            if records.contains(where: { $0.offset >= through }) || last >= through { return .success(()) }
+            if next > through || atEnd { return .success(()) }
             batch.release()
         }
         return .failure(failure!)

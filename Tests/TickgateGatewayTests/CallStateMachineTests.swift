@@ -114,3 +114,49 @@ import TickgateHTTP2
         #expect(machine.settled(settled).count == 1)
     }
 }
+
+
+@Suite struct RateCapTests {
+    @Test func theCapHoldsOverAnyWindowAndTheTimersLatenessDoesNotLowerTheRate() {
+        let cap = RateCap(maxRate: 10)  // one per 100 ms
+        #expect(cap.intervalNanos == 100_000_000)
+        cap.delivered(at: 1_000_000_000)
+        #expect(cap.nextAllowedNanos == 1_095_000_000, "95% of an interval: the timer's lateness is absorbed")
+        // Released 4 ms late by the timer: the next slot keeps the pace.
+        cap.delivered(at: 1_099_000_000)
+        #expect(cap.nextAllowedNanos == 1_195_000_000)
+        cap.delivered(at: 1_199_000_000)
+        #expect(cap.nextAllowedNanos == 1_295_000_000)
+        // Never sooner than 95% of an interval after the last one.
+        cap.delivered(at: 1_340_000_000)
+        #expect(cap.nextAllowedNanos == 1_435_000_000)
+        // After a quiet spell, no burst: one interval from now.
+        cap.delivered(at: 5_000_000_000)
+        #expect(cap.nextAllowedNanos == 5_095_000_000)
+    }
+}
+
+@Suite struct UnaryCallStateMachineTests {
+    @Test func oneRequestThenEndStreamIsAnswered() {
+        var machine = UnaryCallStateMachine()
+        #expect(machine.start(endStream: false) == [.sendResponseHeaders])
+        #expect(machine.receivedMessage() == [])
+        #expect(machine.receivedEndStream() == [.respond])
+        #expect(!machine.acceptsMessages)
+        #expect(machine.receivedEndStream() == [])
+    }
+
+    @Test func noRequestOrTwoAreInternalErrors() {
+        var none = UnaryCallStateMachine()
+        let noneActions = none.start(endStream: true)
+        #expect(noneActions.count == 2)
+        guard case .finish(let status) = noneActions.last else { Issue.record("expected a finish"); return }
+        #expect(status.code == .internal)
+        var two = UnaryCallStateMachine()
+        _ = two.start(endStream: false)
+        _ = two.receivedMessage()
+        guard case .finish(let second) = two.receivedMessage().first else { Issue.record("expected a finish"); return }
+        #expect(second.code == .internal)
+        #expect(two.receivedEndStream() == [], "already finishing")
+    }
+}

@@ -30,10 +30,12 @@ final class RateCap {
     }
 
     /// A tick of the pair went out at `now`. The next may go one interval
-    /// after the previous slot (no drift from the timer's granularity),
-    /// but never in a burst after a quiet spell.
+    /// after the previous slot, so the timer's lateness does not lower the
+    /// rate, but never sooner than 95% of an interval after this one (nor
+    /// more than the timer's period sooner): the cap holds over any window.
     func delivered(at now: Int64) {
-        nextAllowedNanos = now - nextAllowedNanos < intervalNanos ? nextAllowedNanos + intervalNanos : now + intervalNanos
+        let slack = min(intervalNanos / 20, 5_000_000)
+        nextAllowedNanos = max(nextAllowedNanos + intervalNanos, now + intervalNanos - slack)
     }
 }
 

@@ -33,6 +33,9 @@ final class SymbolResume {
     var held: [Held] = []
     /// Held ticks were dropped: another round must replay them.
     var overflowed = false
+    /// The running round replays through this offset: live ticks up to it
+    /// (the cache being read back at start-up) need not be held.
+    var replayThrough: Int64 = -1
     var rounds = 1
     var statusSent = false
 
@@ -101,9 +104,11 @@ extension StreamCall {
             let through = context.position(of: partition)
             let startsAfter: Int64
             if case .after(let offset) = start { startsAfter = offset } else { startsAfter = -1 }
-            resumes[symbol] = SymbolResume(
+            let resume = SymbolResume(
                 symbol: symbol, requestID: request.requestID, partition: partition, venue: request.venue,
                 liveWhenMissing: request.liveWhenMissing, deliveredThrough: startsAfter)
+            resume.replayThrough = through
+            resumes[symbol] = resume
             jobs.append(.init(
                 symbol: symbol, venue: request.venue, partition: partition, start: start, through: through,
                 liveWhenMissing: request.liveWhenMissing))
@@ -153,12 +158,9 @@ extension StreamCall {
             }
             context.stats.ticksReplayed.add(replayed, ordering: .relaxed)
             guard machine.isLive else { return }
-            if outcome.failure == nil {
-                resume.deliveredThrough = max(resume.deliveredThrough, outcome.coveredThrough)
-            } else {
-                // What could not be read is told (recovered: false); live goes on.
-                resume.deliveredThrough = max(resume.deliveredThrough, context.position(of: resume.partition))
-            }
+            // What could not be read was told (recovered: false); what was
+            // held since the replay began follows either way.
+            resume.deliveredThrough = max(resume.deliveredThrough, outcome.coveredThrough)
             for held in resume.held where held.offset > resume.deliveredThrough {
                 resume.deliveredThrough = held.offset
                 held.frame.withBytes { enqueueTick($0, key: held.key) }
@@ -169,9 +171,10 @@ extension StreamCall {
                 // More live ticks came than could be held: replay them too.
                 resume.overflowed = false
                 resume.rounds += 1
+                resume.replayThrough = context.position(of: resume.partition)
                 again.append(.init(
                     symbol: resume.symbol, venue: resume.venue, partition: resume.partition,
-                    start: .after(resume.deliveredThrough), through: context.position(of: resume.partition),
+                    start: .after(resume.deliveredThrough), through: resume.replayThrough,
                     liveWhenMissing: false))
             } else if resume.overflowed {
                 // Could not catch up: say so, and go on live.
@@ -197,7 +200,7 @@ extension StreamCall {
         guard machine.isLive, let resume = resumes[context.entry(key).symbol] else { return }
         switch resume.phase {
         case .replaying:
-            guard !resume.overflowed else { return }
+            guard !resume.overflowed, offset > resume.replayThrough else { return }
             if heldBytes + bytes.count > maxPendingBytes {
                 resume.overflowed = true
                 return

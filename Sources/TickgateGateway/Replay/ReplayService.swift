@@ -66,7 +66,8 @@ final class ReplayService: Sendable {
         DedicatedThread(name: "replay") { [self] in
             let outcomes = jobs.map(replay)
             budget.finished()
-            completion(outcomes)
+            // A gateway shutting down has no loop to hand them to.
+            if !closed.load(ordering: .relaxed) { completion(outcomes) }
         }.detach()
     }
 
@@ -154,8 +155,9 @@ final class ReplayService: Sendable {
             return !closed.load(ordering: .relaxed)
         }
         if case .failure(let error) = result {
+            // What was read is delivered; the rest of the range is given up
+            // on (and said so): live ticks after it still follow.
             outcome.failure = "\(error)"
-            outcome.coveredThrough = entries.last?.offset ?? (from - 1)
         }
         outcome.batch = TickFrameBatch(buffer: buffer, entries: entries)
         return outcome

@@ -15,6 +15,9 @@ extension KafkaErrorKind {
     var isOffsetReset: Bool { code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue }
 
     static let offsetOutOfRange = KafkaErrorKind(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
+
+    /// The consumer reached the partition's end (`enable.partition.eof`).
+    var isPartitionEnd: Bool { code == RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue }
 }
 
 func rdKafkaErrorString(_ error: rd_kafka_resp_err_t) -> String {
