@@ -139,3 +139,125 @@ def test_resume_across_a_gateway_process_restart(pb, spawn, tickgate_bin, broker
     assert feed.wait(timeout=30) == 0
     stream.cancel()
     channel.close()
+
+
+class LazyStream:
+    """A Stream call whose responses are read only when asked for: with no
+    reader thread, a client that does not call next() reads nothing, and
+    its HTTP/2 window stays closed (the conftest Stream reads eagerly)."""
+
+    def __init__(self, stub, first):
+        import queue as _queue
+        self._requests = _queue.Queue()
+        self._requests.put(first)
+        self.call = stub.Stream(self._iter(), timeout=120)
+
+    def _iter(self):
+        while (item := self._requests.get()) is not None:
+            yield item
+
+    def next(self):
+        """The next message, or None when the call ended (see `code`)."""
+        try:
+            return next(self.call)
+        except StopIteration:
+            return None
+        except grpc.RpcError as e:
+            self.error = e
+            return None
+
+    def close(self):
+        self._requests.put(None)
+        self.call.cancel()
+
+
+def slow_channel(address):
+    # No BDP probing: the stream's receive window stays at its 64 KiB start,
+    # so a client that does not read is soon behind.
+    ch = grpc.insecure_channel(address, options=[("grpc.http2.bdp_probe", 0)])
+    grpc.channel_ready_future(ch).result(timeout=20)
+    return ch
+
+
+def test_a_client_that_stops_reading_is_conflated_then_gets_the_latest(pb, spawn, tickgate_bin, broker):
+    gateway = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--max-pending-bytes", "65536")
+    channel = slow_channel(gateway.address)
+    stream = LazyStream(pb.grpc.PriceStreamStub(channel), pb.pb2.ClientMessage(
+        subscribe=pb.pb2.Subscribe(request_id=1, symbols=["SLOWX-USD"])))
+    m = stream.next()
+    assert m.WhichOneof("kind") == "ack", m
+    # Nothing is read while 4,000 ticks (~500 KB) go by.
+    subprocess.run(ingest_args(tickgate_bin, broker, "SLOWX-USD", 4000, 4000), check=True, capture_output=True, timeout=60)
+    time.sleep(1)
+    got = []
+    while not got or got[-1].sequence < 4000:
+        m = stream.next()
+        assert m is not None, getattr(stream, "error", None)
+        if m.WhichOneof("kind") == "tick":
+            got.append(m.tick)
+    sequences = [t.sequence for t in got]
+    assert sequences == sorted(set(sequences)), "in order, never repeated"
+    assert sum(t.skipped for t in got) > 0, "the backlog was conflated"
+    assert len(got) + sum(t.skipped for t in got) == 4000, "every tick delivered or counted as skipped"
+    stream.close()
+    channel.close()
+    gateway.stop()
+
+
+def test_a_lossless_client_that_falls_behind_gets_its_position_and_resource_exhausted(pb, spawn, tickgate_bin, broker):
+    gateway = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--max-pending-bytes", "65536")
+    channel = slow_channel(gateway.address)
+    stream = LazyStream(pb.grpc.PriceStreamStub(channel), pb.pb2.ClientMessage(
+        subscribe=pb.pb2.Subscribe(request_id=1, symbols=["TAPEX-USD"], lossless=True)))
+    m = stream.next()
+    assert m.WhichOneof("kind") == "ack", m
+    subprocess.run(ingest_args(tickgate_bin, broker, "TAPEX-USD", 4000, 4000), check=True, capture_output=True, timeout=60)
+    time.sleep(1)
+    ticks, lagging = [], None
+    while (m := stream.next()) is not None:
+        kind = m.WhichOneof("kind")
+        if kind == "tick":
+            assert lagging is None, "nothing after the Lagging message"
+            ticks.append(m.tick)
+        elif kind == "lagging":
+            lagging = m.lagging
+    assert [t.sequence for t in ticks] == list(range(1, len(ticks) + 1)), "lossless: no tick skipped"
+    assert all(t.skipped == 0 for t in ticks)
+    assert lagging is not None and len(ticks) < 4000
+    assert [(p.symbol, p.kafka_partition, p.kafka_offset) for p in lagging.positions] == [
+        ("TAPEX-USD", ticks[-1].kafka_partition, ticks[-1].kafka_offset)], "the position is the last tick it got"
+    assert stream.error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, stream.error
+    stream.close()
+    channel.close()
+    gateway.stop()
+
+
+def test_a_quiet_stream_gets_heartbeats(pb, spawn, tickgate_bin, broker):
+    gateway = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--heartbeat", "1")
+    channel, stream = stream_on(pb, gateway)
+    errors, _ = send_subscribe(pb, stream, 1, ["QUIETX-USD"])
+    assert not errors
+    beats = []
+    while len(beats) < 2:
+        m = stream.recv(timeout=5)
+        assert m is not None and m.WhichOneof("kind") == "heartbeat", m
+        beats.append(m.heartbeat.server_time_ns)
+    assert beats[1] - beats[0] >= 900_000_000
+    assert abs(beats[1] - time.time_ns()) < 5_000_000_000
+    stream.cancel()
+    channel.close()
+    gateway.stop()
+
+
+def test_a_subscription_can_start_from_a_time(pb, gateway, ingest):
+    ingest(["SINCEX-USD"], count=20, rate=1000)
+    since = time.time_ns() // 1_000_000
+    channel, stream = stream_on(pb, gateway)
+    errors, _ = send_subscribe(pb, stream, 1, ["SINCEX-USD"], since_time_ms=since - 60_000)
+    assert not errors
+    status = next_of(stream, ["resume_status"]).resume_status
+    assert status.recovered and status.symbol == "SINCEX-USD"
+    ticks = [next_of(stream, ["tick"]).tick for _ in range(20)]
+    assert [t.sequence for t in ticks] == list(range(1, 21)), "every tick since a minute ago"
+    stream.cancel()
+    channel.close()
