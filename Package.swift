@@ -105,6 +105,7 @@ var targets: [Target] = [
         path: "Tests/TickgateTestSupport"),
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
     .testTarget(name: "TickgateClientTests", dependencies: ["TickgateClient", "TickgateModel"]),
+    .testTarget(name: "TickgateTLSTests", dependencies: ["TickgateTLS"]),
     .testTarget(
         name: "TickgateHTTP2Tests",
         dependencies: ["TickgateHTTP2", "TickgateModel", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -7,22 +7,10 @@ extension StreamCall {
     func subscribe(_ request: SubscribeRequest) {
         let requestID = request.requestID
         if request.maxRate > 0 && request.lossless {
-            reply(
-                refused: [RequestError(
-                    requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
-                    message: "max_rate keeps only the latest tick and lossless keeps every tick: ask for one of them",
-                    symbols: request.symbols)],
-                accepted: [], requestID: requestID)
-            return
+            return refuseAll(request, "max_rate keeps only the latest tick and lossless keeps every tick: ask for one of them")
         }
         if !request.venue.isEmpty, !Self.isValidVenue(request.venue) {
-            reply(
-                refused: [RequestError(
-                    requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
-                    message: "malformed venue \"\(request.venue.prefix(64))\": letters, digits, '-', '_' and '.', at most 64",
-                    symbols: request.symbols)],
-                accepted: [], requestID: requestID)
-            return
+            return refuseAll(request, "malformed venue \"\(request.venue.prefix(64))\": letters, digits, '-', '_' and '.', at most 64")
         }
         var decision = SubscriptionDecision.subscribe(requestID: requestID, symbols: request.symbols, catalog: context.limits.symbolCatalog)
         let options = StreamSubscriptions.Options(maxRate: request.maxRate, lossless: request.lossless)
@@ -106,6 +94,15 @@ extension StreamCall {
                 sendStatus(SymbolStatus(symbol: entry.symbol, venue: entry.venue, stale: true, lastTickTimeNanos: entry.lastReceiveNanos))
             }
         }
+    }
+
+    /// The whole request is refused (INVALID_ARGUMENT); nothing changes.
+    private func refuseAll(_ request: SubscribeRequest, _ message: String) {
+        reply(
+            refused: [RequestError(
+                requestID: request.requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue), message: message,
+                symbols: request.symbols)],
+            accepted: [], requestID: request.requestID)
     }
 
     func unsubscribe(requestID: UInt64, _ requested: [String], venue: String) {

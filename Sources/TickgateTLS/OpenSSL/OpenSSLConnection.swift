@@ -5,6 +5,7 @@ import COpenSSL
 /// one event loop. `close` frees it exactly once.
 final class OpenSSLConnection {
     private var ssl: OpaquePointer?
+    /// Owned by `ssl`: freed with it, so every use checks `ssl` first.
     private let input: OpaquePointer   // network → OpenSSL
     private let output: OpaquePointer  // OpenSSL → network
     let context: OpenSSLContext
@@ -48,12 +49,15 @@ final class OpenSSLConnection {
 
     /// Ciphertext from the socket.
     func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
+        guard bytes.count > 0, ssl != nil else { return }
         _ = BIO_write(input, bytes.baseAddress, Int32(bytes.count))
     }
 
-    /// Ciphertext OpenSSL wants sent, appended to `out`.
+    /// Ciphertext OpenSSL wants sent, appended to `out`. Nothing once
+    /// closed: the BIOs went with the `SSL` (a close after the peer went
+    /// away used to read a freed BIO here).
     func drainOutput(into out: inout [UInt8]) {
+        guard ssl != nil else { return }
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32($0.count)) }
