@@ -27,6 +27,8 @@ public final class GatewayStats: Sendable {
     /// Ticks of (venue, symbol) pairs past the gateway's `maxMarketKeys`.
     let ticksUnroutable = Atomic<Int>(0)
     let heartbeats = Atomic<Int>(0)
+    /// Calls ended DEADLINE_EXCEEDED by their grpc-timeout.
+    let deadlinesExceeded = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -84,6 +86,7 @@ public final class GatewayStats: Sendable {
         public var ticksReplayed: Int
         public var resumesNotRecovered: Int
         public var ticksUnroutable: Int
+        public var deadlinesExceeded: Int
     }
 
     public var snapshot: Snapshot {
@@ -108,6 +111,7 @@ public final class GatewayStats: Sendable {
             replaysRefused: replaysRefused.load(ordering: .relaxed),
             ticksReplayed: ticksReplayed.load(ordering: .relaxed),
             resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed),
-            ticksUnroutable: ticksUnroutable.load(ordering: .relaxed))
+            ticksUnroutable: ticksUnroutable.load(ordering: .relaxed),
+            deadlinesExceeded: deadlinesExceeded.load(ordering: .relaxed))
     }
 }

@@ -236,3 +236,26 @@ struct GetSnapshotTests {
         await harness.stop()
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct DeadlineTests {
+    @Test func aStreamEndsDeadlineExceededWhenItsGrpcTimeoutRunsOut() async throws {
+        let harness = try await GatewayHarness.start(partitions: 1)
+        var body = ByteBuffer()
+        WireCodec.encode(ClientMessage.subscribe(requestID: 1, symbols: ["QUIET-USD"]), into: &body)
+        let started = ContinuousClock.now
+        let response = try await RawGRPCClient.call(
+            port: harness.port, extraHeaders: [("grpc-timeout", "300m")], body: RawGRPCClient.frame(Array(body.readableBytesView)),
+            until: { $0.grpcStatus != nil })
+        let elapsed = ContinuousClock.now - started
+        #expect(response.grpcStatus == 4)
+        #expect(response.field("grpc-message")?.contains("deadline") == true)
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(5), "\(elapsed)")
+        let freed = await eventually { harness.gateway.stats.snapshot.subscriptions == 0 && harness.gateway.stats.snapshot.deadlinesExceeded == 1 }
+        #expect(freed)
+        let malformed = try await RawGRPCClient.call(
+            port: harness.port, extraHeaders: [("grpc-timeout", "soon")], body: RawGRPCClient.frame(Array(body.readableBytesView)))
+        #expect(malformed.grpcStatus == 13)
+        await harness.stop()
+    }
+}

@@ -11,9 +11,26 @@ import TickgateHTTP2
     }
 
     @Test func acceptsTheStreamMethod() {
-        #expect(RequestHeadValidator.validate(Self.request()) == .accept)
-        #expect(RequestHeadValidator.validate(Self.request(contentType: "application/grpc+proto")) == .accept)
-        #expect(RequestHeadValidator.validate(Self.request(extra: [HTTP2Header("grpc-encoding", "identity")])) == .accept)
+        #expect(RequestHeadValidator.validate(Self.request()) == .accept(deadlineNanos: nil))
+        #expect(RequestHeadValidator.validate(Self.request(contentType: "application/grpc+proto")) == .accept(deadlineNanos: nil))
+        #expect(RequestHeadValidator.validate(Self.request(extra: [HTTP2Header("grpc-encoding", "identity")])) == .accept(deadlineNanos: nil))
+        #expect(RequestHeadValidator.validate(Self.request(path: "/tickgate.v1.PriceStream/GetSnapshot")) == .accept(deadlineNanos: nil))
+    }
+
+    @Test(arguments: [("1H", Int64(3_600_000_000_000)), ("2M", 120_000_000_000), ("30S", 30_000_000_000), ("250m", 250_000_000),
+                      ("7u", 7_000), ("99999999n", 99_999_999), ("0m", 0), ("99999999H", Int64.max)])
+    func grpcTimeoutBecomesTheCallsDeadline(text: String, nanos: Int64) {
+        let verdict = RequestHeadValidator.validate(Self.request(extra: [HTTP2Header("grpc-timeout", text)]))
+        #expect(verdict == .accept(deadlineNanos: nanos))
+    }
+
+    @Test(arguments: ["", "m", "10", "10s", "123456789m", "-1S", "1.5S", " 1S", "1S "])
+    func aMalformedGrpcTimeoutIsInternal(text: String) {
+        guard case .rejectGRPC(let status, _) = RequestHeadValidator.validate(Self.request(extra: [HTTP2Header("grpc-timeout", text)])) else {
+            Issue.record("expected a gRPC rejection for \(text)")
+            return
+        }
+        #expect(status.code == .internal)
     }
 
     @Test func unknownMethodIsUnimplemented() {

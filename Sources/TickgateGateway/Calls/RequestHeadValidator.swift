@@ -4,7 +4,9 @@ import TickgateHTTP2
 /// specification. Pure: no I/O.
 enum RequestHeadValidator {
     enum Verdict: Equatable {
-        case accept
+        /// Serve it; with `deadlineNanos` from `grpc-timeout`, end it
+        /// DEADLINE_EXCEEDED when that runs out.
+        case accept(deadlineNanos: Int64?)
         /// Not a gRPC request at all: answer with this HTTP status.
         case rejectHTTP(status: Int, reason: String)
         /// A gRPC request we cannot serve: trailers-only response.
@@ -28,6 +30,13 @@ enum RequestHeadValidator {
                 GRPCStatus(.unimplemented, "grpc-encoding \(encoding) is not supported (accepted: \(GRPCProtocol.acceptedEncodings))"),
                 extraHeaders: [HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings)])
         }
-        return .accept
+        var deadline: Int64? = nil
+        if let timeout = headers[first: "grpc-timeout"] {
+            guard let nanos = GRPCTimeout.parseNanos(timeout) else {
+                return .rejectGRPC(GRPCStatus(.internal, "malformed grpc-timeout \"\(timeout.prefix(32))\""), extraHeaders: [])
+            }
+            deadline = nanos
+        }
+        return .accept(deadlineNanos: deadline)
     }
 }

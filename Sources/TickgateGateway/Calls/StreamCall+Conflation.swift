@@ -108,6 +108,7 @@ extension StreamCall {
         if !cap.holding && now >= cap.nextAllowedNanos {
             cap.delivered(at: now)
             enqueueTick(bytes, key: key)
+            context.stats.deliveries.add(1, ordering: .relaxed)  // at most the cap's rate
             return
         }
         if cap.holding {
@@ -131,6 +132,7 @@ extension StreamCall {
             let skipped = cap.skipped
             cap.skipped = 0
             cap.frame.withBytes { enqueueMarked($0, key: key, snapshot: false, skipped: skipped) }
+            context.stats.deliveries.add(1, ordering: .relaxed)
         }
         return capsHolding > 0
     }

@@ -30,6 +30,8 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     #else
     @exclusivity(unchecked) private var queuedOutput: [HTTP2OutboundStream] = []
     #endif
+    /// Calls with a client deadline (grpc-timeout).
+    private var deadlines: [Int32: Scheduled<Void>] = [:]
     /// Streams that fell behind, refilled after each write.
     private var conflating: [StreamCall] = []
     private var refilling = false
@@ -188,6 +190,8 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         drainDeadline?.cancel()
         let open = calls.values
         calls.removeAll()
+        for deadline in deadlines.values { deadline.cancel() }
+        deadlines.removeAll()
         fanout.stats.streams.subtract(open.count, ordering: .relaxed)
         for call in open { call.closed() }
         queuedOutput.removeAll()
@@ -271,7 +275,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
             requestFlush()
         case .rejectGRPC(let status, let extra):
             respondTrailersOnly(streamID: streamID, status, extra: extra)
-        case .accept:
+        case .accept(let deadline):
             if machine.streamOpened(id: streamID) == .refuseStream {
                 driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
                 requestFlush()
@@ -293,6 +297,18 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
             calls[streamID] = call
             fanout.stats.streams.add(1, ordering: .relaxed)
             call.start(endStream: endStream)
+            if let deadline, let context {
+                // The client's grpc-timeout: the call ends when it runs out.
+                deadlines[streamID] = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(
+                    in: .nanoseconds(min(deadline, Int64.max / 2))
+                ) { [self] in
+                    deadlines[streamID] = nil
+                    guard let call = calls[streamID] else { return }
+                    fanout.stats.deadlinesExceeded.add(1, ordering: .relaxed)
+                    call.end(GRPCStatus(.deadlineExceeded, "deadline exceeded (grpc-timeout)"))
+                    flush()
+                }
+            }
         }
     }
 
@@ -314,6 +330,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
     }
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
+        deadlines.removeValue(forKey: streamID)?.cancel()
         guard let call = calls.removeValue(forKey: streamID) else { return }
         fanout.stats.streams.subtract(1, ordering: .relaxed)
         call.closed()

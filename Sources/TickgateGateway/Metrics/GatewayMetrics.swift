@@ -53,6 +53,7 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_ticks_replayed_total", s.ticksReplayed)
         counter("tickgate_resumes_not_recovered_total", s.resumesNotRecovered)
         counter("tickgate_ticks_unroutable_total", s.ticksUnroutable)
+        counter("tickgate_deadlines_exceeded_total", s.deadlinesExceeded)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
