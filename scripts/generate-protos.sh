@@ -8,15 +8,21 @@ out_c=Sources/CTickgateProto
 out_h=Sources/CTickgateProto/include
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-protoc-c --proto_path=Protos --c_out="$tmp" tickgate/v1/tickgate.proto
-# SwiftPM wants headers under include/; make the .c include the flat name.
-sed 's|#include "tickgate/v1/tickgate.pb-c.h"|#include "tickgate.pb-c.h"|' \
-  "$tmp/tickgate/v1/tickgate.pb-c.c" > "$tmp/tickgate.pb-c.c"
-cp "$tmp/tickgate/v1/tickgate.pb-c.h" "$tmp/tickgate.pb-c.h"
+protoc-c --proto_path=Protos --c_out="$tmp" tickgate/v1/tickgate.proto grpc/health/v1/health.proto
+# SwiftPM wants headers under include/; make each .c include the flat name.
+names=()
+for path in tickgate/v1/tickgate grpc/health/v1/health; do
+  name=$(basename "$path")
+  names+=("$name")
+  sed "s|#include \"$path.pb-c.h\"|#include \"$name.pb-c.h\"|" "$tmp/$path.pb-c.c" > "$tmp/$name.pb-c.c"
+  cp "$tmp/$path.pb-c.h" "$tmp/$name.pb-c.h"
+done
 if [[ "${1:-}" == "--check" ]]; then
   status=0
-  cmp -s "$tmp/tickgate.pb-c.c" "$out_c/tickgate.pb-c.c" || { echo "stale: $out_c/tickgate.pb-c.c"; status=1; }
-  cmp -s "$tmp/tickgate.pb-c.h" "$out_h/tickgate.pb-c.h" || { echo "stale: $out_h/tickgate.pb-c.h"; status=1; }
+  for name in "${names[@]}"; do
+    cmp -s "$tmp/$name.pb-c.c" "$out_c/$name.pb-c.c" || { echo "stale: $out_c/$name.pb-c.c"; status=1; }
+    cmp -s "$tmp/$name.pb-c.h" "$out_h/$name.pb-c.h" || { echo "stale: $out_h/$name.pb-c.h"; status=1; }
+  done
   if [[ $status -ne 0 ]]; then
     echo "generated protobuf-c code does not match Protos/: run scripts/generate-protos.sh" >&2
     exit 1
@@ -24,6 +30,8 @@ if [[ "${1:-}" == "--check" ]]; then
   echo "generated protobuf-c code matches Protos/"
   exit 0
 fi
-cp "$tmp/tickgate.pb-c.c" "$out_c/tickgate.pb-c.c"
-cp "$tmp/tickgate.pb-c.h" "$out_h/tickgate.pb-c.h"
-echo "wrote $out_c/tickgate.pb-c.c and $out_h/tickgate.pb-c.h"
+for name in "${names[@]}"; do
+  cp "$tmp/$name.pb-c.c" "$out_c/$name.pb-c.c"
+  cp "$tmp/$name.pb-c.h" "$out_h/$name.pb-c.h"
+  echo "wrote $out_c/$name.pb-c.c and $out_h/$name.pb-c.h"
+done

@@ -25,15 +25,17 @@ public final class Gateway: Sendable {
     private let publish: PublishCoordinator?
     private let loops: [TickIngress.Loop]
     private let replay: ReplayService?
+    private let health: GatewayHealth
     private let logger: Logger
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
         serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
         metrics: GatewayMetrics, publish: PublishCoordinator?, loops: [TickIngress.Loop], replay: ReplayService?,
-        logger: Logger
+        health: GatewayHealth, logger: Logger
     ) {
         self.replay = replay
+        self.health = health
         self.loops = loops
         self.publish = publish
         self.configuration = configuration
@@ -75,6 +77,7 @@ public final class Gateway: Sendable {
         // partitions' ends is the cache read back, not delivered live.
         let startPositions = reader.startHighWatermarks.map { $0 - 1 }
         let partitionCount: @Sendable () -> Int = { [reader] in reader.partitionCount }
+        let health = GatewayHealth(brokersReachable: { [reader] in reader.brokersReachable })
         let stats = GatewayStats()
         let metrics = GatewayMetrics()
         var publish: PublishCoordinator? = nil
@@ -97,6 +100,7 @@ public final class Gateway: Sendable {
                 let fanout = LoopFanout(eventLoop: eventLoop, stats: stats, keys: keys, metrics: metrics, publish: publishCoordinator)
                 fanout.symbolCatalog = configuration.symbolCatalog
                 fanout.replay = replay
+                fanout.health = health
                 fanout.partitionCount = partitionCount
                 fanout.partitionOffsets = startPositions
                 return NIOLoopBound(fanout, eventLoop: eventLoop)
@@ -110,12 +114,10 @@ public final class Gateway: Sendable {
                     fanout.value.checkStaleness(now: WallClock.nowNanos())
                 }
             }
-            if configuration.idleTimeout != nil || configuration.heartbeatInterval != nil {
-                // One timer per loop for every connection's idle limit and
-                // every stream's heartbeat.
-                eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-                    fanout.value.tickConnections(now: .now())
-                }
+            // One timer per loop for every connection's idle limit, every
+            // stream's heartbeat and every health watcher.
+            eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                fanout.value.tickConnections(now: .now())
             }
             loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox(maxQueuedTicks: configuration.maxQueuedTicksPerLoop)))
         }
@@ -173,7 +175,7 @@ public final class Gateway: Sendable {
         return Gateway(
             configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
             metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator,
-            loops: loops, replay: replay, logger: logger)
+            loops: loops, replay: replay, health: health, logger: logger)
     }
 
     /// Number of partitions being read.
@@ -184,6 +186,7 @@ public final class Gateway: Sendable {
     /// clients reconnect elsewhere), wait up to `shutdownGrace` for the
     /// connections to close, then close Kafka and the event loops.
     public func shutdown() async {
+        health.startDraining()
         try? await serverChannel.close()
         try? await metricsChannel?.close()
         let open = await withTaskGroup(of: Int.self) { group in

@@ -3,6 +3,10 @@ package enum GRPCProtocol {
     package static let streamPath = "/tickgate.v1.PriceStream/Stream"
     package static let publishPath = "/tickgate.v1.PriceStream/Publish"
     package static let snapshotPath = "/tickgate.v1.PriceStream/GetSnapshot"
+    package static let healthCheckPath = "/grpc.health.v1.Health/Check"
+    package static let healthWatchPath = "/grpc.health.v1.Health/Watch"
+    /// Every method the gateway serves.
+    package static let servedPaths: Set<String> = [streamPath, publishPath, snapshotPath, healthCheckPath, healthWatchPath]
     package static let contentType = "application/grpc"
     /// Encodings this implementation accepts in `grpc-encoding`.
     package static let acceptedEncodings = "identity"

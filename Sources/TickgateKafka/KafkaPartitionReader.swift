@@ -153,8 +153,14 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     /// How long ago the watermarks were last refreshed.
     public var watermarkAge: Duration { ContinuousClock.now - state.lock.withLock { $0.watermarksAt } }
 
-    /// False while the last watermark refresh failed.
-    public var brokersReachable: Bool { state.lock.withLock { $0.reachable } }
+    /// False while the last watermark refresh failed, or none has succeeded
+    /// for three refresh periods (at least 5 s): during an outage a query
+    /// can also stall rather than fail, and that must show too.
+    public var brokersReachable: Bool {
+        let (reachable, at) = state.lock.withLock { ($0.reachable, $0.watermarksAt) }
+        let stale = max(.seconds(5), options.watermarkRefresh * 3)
+        return reachable && ContinuousClock.now - at < stale
+    }
 
     /// Errors librdkafka reported, by kind, since start.
     public var errorCounts: [KafkaErrorKind: Int] { state.lock.withLock { $0.errors } }

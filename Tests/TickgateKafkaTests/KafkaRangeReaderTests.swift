@@ -64,3 +64,31 @@ struct KafkaRangeReaderTests {
         #expect(try reader.offset(atTimeMillis: middle + 60_000, partition: 0).get() == 80, "none that late: the end")
     }
 }
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ReaderReachabilityTests {
+    /// Found with the health service: during the embedded broker's outage
+    /// the reader's watermark queries stalled instead of failing, so it
+    /// went on saying the brokers were reachable.
+    @Test func theReaderSaysWhenTheBrokersCannotBeAsked() async throws {
+        let broker = try EmbeddedBroker(logger: .quiet)
+        defer { broker.close() }
+        try broker.createTopic("ticks", partitions: 2)
+        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, connectTimeout: .seconds(2))
+        var options = KafkaPartitionReader.Options()
+        options.watermarkRefresh = .milliseconds(100)
+        let chosen = options
+        let reader = try await runOnDedicatedThread(name: "t") { () throws(KafkaError) in
+            try KafkaPartitionReader(configuration: kafka, topic: "ticks", options: chosen, logger: .quiet)
+        }
+        defer { reader.close() }
+        reader.start { _ in }
+        #expect(await eventually { reader.brokersReachable })
+        broker.setBroker(1, up: false)
+        let down = await eventually(timeout: .seconds(15)) { !reader.brokersReachable }
+        #expect(down, "an outage must show")
+        broker.setBroker(1, up: true)
+        let up = await eventually(timeout: .seconds(30)) { reader.brokersReachable }
+        #expect(up)
+    }
+}

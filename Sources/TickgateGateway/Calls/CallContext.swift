@@ -53,6 +53,7 @@ final class CallContext {
     /// The last offset of `partition` the loop has handled.
     func position(of partition: Int32) -> Int64 { fanout.position(of: partition) }
     var replay: ReplayService? { fanout.replay }
+    var health: GatewayHealth? { fanout.health }
     var partitionCount: Int { fanout.partitionCount() }
     /// Makes pairs the reader numbered since the loop last looked known here.
     func learnKeys() { fanout.learnKeys() }

@@ -22,7 +22,7 @@ enum RequestHeadValidator {
             return .rejectHTTP(status: 415, reason: "content-type must be application/grpc")
         }
         let path = headers[first: ":path"] ?? ""
-        guard path == GRPCProtocol.streamPath || path == GRPCProtocol.publishPath || path == GRPCProtocol.snapshotPath else {
+        guard GRPCProtocol.servedPaths.contains(path) else {
             return .rejectGRPC(GRPCStatus(.unimplemented, "unknown method \(path)"), extraHeaders: [])
         }
         if let encoding = headers[first: "grpc-encoding"], encoding != "identity" {

@@ -32,6 +32,8 @@ final class LoopFanout {
     var symbolCatalog: Set<String>? = nil
     /// Replays for resuming subscriptions (nil in the benchmark harness).
     var replay: ReplayService? = nil
+    /// What the health service answers (nil in the benchmark harness).
+    var health: GatewayHealth? = nil
     /// The topic's partition count, as the reader knows it.
     var partitionCount: @Sendable () -> Int = { 1 }
     /// Per partition, the last offset this loop has handled: everything up

@@ -1,0 +1,51 @@
+import NIOCore
+import Testing
+import TickgateGateway
+import TickgateKafka
+import TickgateModel
+import TickgateTestSupport
+
+/// `grpc.health.v1.Health`: SERVING, NOT_SERVING through a broker outage,
+/// NOT_FOUND for a service the gateway does not serve.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct HealthTests {
+    static func request(_ service: String) -> [UInt8] {
+        var body = ByteBuffer()
+        WireCodec.encodeHealthCheckRequest(service: service, into: &body)
+        return RawGRPCClient.frame(Array(body.readableBytesView))
+    }
+
+    static func check(_ port: Int, _ service: String) async throws -> (Int?, HealthStatus?) {
+        let response = try await RawGRPCClient.call(port: port, path: "/grpc.health.v1.Health/Check", body: request(service))
+        let status = response.data.count > 5 ? try WireCodec.decodeHealthCheckResponse(ByteBuffer(bytes: response.data.dropFirst(5))) : nil
+        return (response.grpcStatus, status)
+    }
+
+    @Test func servingThenNotServingThroughABrokerOutageThenServingAgain() async throws {
+        let harness = try await GatewayHarness.start(partitions: 1) {
+            $0.kafka = KafkaConfiguration(brokers: $0.kafka.brokers, connectTimeout: .seconds(2))
+        }
+        let (code, status) = try await Self.check(harness.port, "")
+        #expect(code == 0 && status == .serving)
+        let (perService, serviceStatus) = try await Self.check(harness.port, "tickgate.v1.PriceStream")
+        #expect(perService == 0 && serviceStatus == .serving)
+        let (unknown, _) = try await Self.check(harness.port, "no.such.Service")
+        #expect(unknown == 5, "an unknown service is NOT_FOUND")
+
+        // A watcher hears SERVING at once, then NOT_SERVING when the brokers go.
+        let port = harness.port
+        let watch = Task {
+            try await RawGRPCClient.call(
+                port: port, path: "/grpc.health.v1.Health/Watch", body: Self.request(""), until: { $0.data.count >= 14 })
+        }
+        harness.broker.setBroker(1, up: false)
+        let answer = try await watch.value
+        #expect(Array(answer.data.prefix(14)) == [0, 0, 0, 0, 2, 0x08, 1, 0, 0, 0, 0, 2, 0x08, 2], "SERVING, then NOT_SERVING")
+        let down = try await Self.check(harness.port, "")
+        #expect(down.0 == 0 && down.1 == .notServing)
+        harness.broker.setBroker(1, up: true)
+        let back = await eventually(timeout: .seconds(30)) { (try? await Self.check(port, "").1) == .serving }
+        #expect(back)
+        await harness.stop()
+    }
+}
