@@ -17,6 +17,9 @@ public struct GatewayConfiguration: Sendable {
     /// match; past it the request is refused (code 8 RESOURCE_EXHAUSTED).
     public var maxSubscriptionsPerStream: Int = 1000
     public var maxConcurrentStreamsPerConnection: Int = 1000
+    /// Largest request header list (SETTINGS_MAX_HEADER_LIST_SIZE, enforced
+    /// while decoding: past it the stream is reset and nothing is kept).
+    public var maxHeaderListSize: Int = 16 * 1024
     /// Bytes that may wait for one stream's flow-control window. Past it a
     /// stream is conflated (it keeps only the latest tick per (venue,
     /// symbol) until it catches up), and a lossless one gets `Lagging` and

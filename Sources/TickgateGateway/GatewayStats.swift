@@ -29,6 +29,8 @@ public final class GatewayStats: Sendable {
     let heartbeats = Atomic<Int>(0)
     /// Calls ended DEADLINE_EXCEEDED by their grpc-timeout.
     let deadlinesExceeded = Atomic<Int>(0)
+    /// Request header lists past `maxHeaderListSize` (the stream was reset).
+    let headerListsRefused = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -87,6 +89,7 @@ public final class GatewayStats: Sendable {
         public var resumesNotRecovered: Int
         public var ticksUnroutable: Int
         public var deadlinesExceeded: Int
+        public var headerListsRefused: Int
     }
 
     public var snapshot: Snapshot {
@@ -112,6 +115,7 @@ public final class GatewayStats: Sendable {
             ticksReplayed: ticksReplayed.load(ordering: .relaxed),
             resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed),
             ticksUnroutable: ticksUnroutable.load(ordering: .relaxed),
-            deadlinesExceeded: deadlinesExceeded.load(ordering: .relaxed))
+            deadlinesExceeded: deadlinesExceeded.load(ordering: .relaxed),
+            headerListsRefused: headerListsRefused.load(ordering: .relaxed))
     }
 }

@@ -50,6 +50,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         self.publishEnabled = configuration.enablePublish
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = UInt32(configuration.maxConcurrentStreamsPerConnection)
+        settings.maxHeaderListSize = UInt32(clamping: configuration.maxHeaderListSize)
         let allocator = ByteBufferAllocator()
         self.driver = HTTP2ChannelDriver(session: NGHTTP2Session(role: .server, settings: settings), allocator: allocator)
         self.machine = ConnectionStateMachine(
@@ -346,5 +347,9 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
 
     func sessionDidReceiveGoAway() {
         perform(machine.drain(.peerGoAway, now: .now()))
+    }
+
+    func sessionDidRefuseHeaderList(streamID: Int32) {
+        fanout.stats.headerListsRefused.add(1, ordering: .relaxed)
     }
 }

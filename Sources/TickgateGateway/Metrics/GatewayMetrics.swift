@@ -54,6 +54,7 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_resumes_not_recovered_total", s.resumesNotRecovered)
         counter("tickgate_ticks_unroutable_total", s.ticksUnroutable)
         counter("tickgate_deadlines_exceeded_total", s.deadlinesExceeded)
+        counter("tickgate_header_lists_refused_total", s.headerListsRefused)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])

@@ -9,15 +9,28 @@ extension NGHTTP2Session {
             guard let frame, let userData else { return 0 }
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
             me.headerBlocks[frame.pointee.hd.stream_id] = []
+            me.headerBlockSizes[frame.pointee.hd.stream_id] = 0
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let userData, let name, let value else { return 0 }
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let streamID = frame.pointee.hd.stream_id
+            let size = (me.headerBlockSizes[streamID] ?? 0) + nameLength + valueLength + 32
+            guard size <= me.maxHeaderListSize else {
+                // Past the limit: drop what was decoded, and have nghttp2
+                // reset the stream (it keeps decoding the block for HPACK's
+                // state, without handing more of it over).
+                me.headerBlocks[streamID] = nil
+                me.headerBlockSizes[streamID] = me.maxHeaderListSize + 1  // refused for the rest of the block
+                me.delegate?.sessionDidRefuseHeaderList(streamID: streamID)
+                return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+            }
+            me.headerBlockSizes[streamID] = size
             let header = HTTP2Header(
                 String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
-            me.headerBlocks[frame.pointee.hd.stream_id, default: []].append(header)
+            me.headerBlocks[streamID]?.append(header)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -27,7 +40,8 @@ extension NGHTTP2Session {
             let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch UInt32(hd.type) {
             case NGHTTP2_HEADERS.rawValue:
-                let headers = me.headerBlocks.removeValue(forKey: hd.stream_id) ?? []
+                me.headerBlockSizes[hd.stream_id] = nil
+                guard let headers = me.headerBlocks.removeValue(forKey: hd.stream_id) else { break }
                 me.delegate?.sessionDidReceiveHeaders(headers, streamID: hd.stream_id, endStream: endStream)
             case NGHTTP2_DATA.rawValue where endStream:
                 me.delegate?.sessionDidReceiveEndStream(streamID: hd.stream_id)

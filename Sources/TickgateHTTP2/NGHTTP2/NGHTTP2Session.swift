@@ -15,11 +15,15 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
     func sessionDidReceiveGoAway()
     /// The peer sent a PING (nghttp2 has queued the answer).
     func sessionDidReceivePing()
+    /// A header list went past ``NGHTTP2Session/Settings/maxHeaderListSize``:
+    /// the stream was reset and nothing of it was kept.
+    func sessionDidRefuseHeaderList(streamID: Int32)
 }
 
 extension NGHTTP2SessionDelegate {
     package func sessionDidReceiveGoAway() {}
     package func sessionDidReceivePing() {}
+    package func sessionDidRefuseHeaderList(streamID: Int32) {}
 }
 
 /// One nghttp2 session (server or client side): the only type that holds an
@@ -40,6 +44,12 @@ package final class NGHTTP2Session {
         /// The owner says when received DATA was consumed (``consume``);
         /// until then no window goes back to the peer.
         package var manualWindowUpdates = false
+        /// Largest header list taken from the peer (RFC 9113's size: name
+        /// + value + 32 per field), advertised as
+        /// SETTINGS_MAX_HEADER_LIST_SIZE and enforced while decoding: a
+        /// stream past it is reset and what was decoded is dropped, so an
+        /// HPACK bomb (a small block that decodes to megabytes) costs nothing.
+        package var maxHeaderListSize: UInt32 = 16 * 1024
         package init() {}
     }
 
@@ -54,6 +64,9 @@ package final class NGHTTP2Session {
     package let role: Role
     #if DEBUG
     var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    /// Bytes of each header list being received, against ``maxHeaderListSize``.
+    var headerBlockSizes: [Int32: Int] = [:]
+    var maxHeaderListSize = 16 * 1024
     #else
     @exclusivity(unchecked) var headerBlocks: [Int32: [HTTP2Header]] = [:]
     #endif
@@ -110,7 +123,9 @@ package final class NGHTTP2Session {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: settings.maxConcurrentStreams),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: settings.initialWindowSize),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: settings.maxFrameSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: settings.maxHeaderListSize),
         ]
+        self.maxHeaderListSize = Int(settings.maxHeaderListSize)
         if role == .client {
             entries.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
         }
@@ -134,6 +149,7 @@ package final class NGHTTP2Session {
         self.session = nil
         outbound.removeAll()
         headerBlocks.removeAll()
+        headerBlockSizes.removeAll()
         userData?.release()
         userData = nil
     }
