@@ -128,3 +128,15 @@ final class Recorder: NGHTTP2SessionDelegate {
         #expect(out.readableBytes == 0)
     }
 }
+
+@Suite struct ClientStreamIDsTests {
+    @Test func anIdleStreamBelowOneOpenedIsRefusedAndTrailersOnAnOpenedOneAreNot() {
+        var ids = ClientStreamIDs()
+        var answers: [Bool] = []
+        for id: Int32 in [5, 3, 7, 11, 5, 9, 11, 13] { answers.append(ids.headers(on: id)) }
+        // 3 below the first opened (5): never opened; 5 again: trailers (or
+        // a late HEADERS) on a stream once opened; 9 was skipped.
+        #expect(answers == [true, false, true, true, true, false, true, true])
+        #expect(ids.highest == 13)
+    }
+}

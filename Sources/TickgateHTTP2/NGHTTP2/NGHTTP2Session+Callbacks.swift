@@ -5,6 +5,17 @@ extension NGHTTP2Session {
     /// nghttp2's callbacks: C functions that capture nothing and find the
     /// session through `user_data`.
     static func installCallbacks(_ callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { session, hd, userData in
+            guard let session, let hd, let userData, UInt32(hd.pointee.type) == NGHTTP2_HEADERS.rawValue else { return 0 }
+            let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+            let id = hd.pointee.stream_id
+            guard me.role == .server, id % 2 == 1 else { return 0 }
+            if !me.clientStreamIDs.headers(on: id) {
+                // RFC 9113 §5.1.1: an idle stream below one already opened.
+                _ = nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
+            }
+            return 0
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, let userData else { return 0 }
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()

@@ -64,6 +64,9 @@ package final class NGHTTP2Session {
     package let role: Role
     #if DEBUG
     var headerBlocks: [Int32: [HTTP2Header]] = [:]
+    /// Server: the ids the client opened, to refuse HEADERS on an idle
+    /// stream below them.
+    var clientStreamIDs = ClientStreamIDs()
     /// Bytes of each header list being received, against ``maxHeaderListSize``.
     var headerBlockSizes: [Int32: Int] = [:]
     var maxHeaderListSize = 16 * 1024
