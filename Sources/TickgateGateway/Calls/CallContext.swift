@@ -57,7 +57,6 @@ final class CallContext {
     var partitionCount: Int { fanout.partitionCount() }
     /// Makes pairs the reader numbered since the loop last looked known here.
     func learnKeys() { fanout.learnKeys() }
-    var knownKeyCount: Int { fanout.entries.count }
     /// Offered every pair first seen from now on (it has symbols or patterns).
     func setInterested(_ call: StreamCall, _ interested: Bool) { fanout.setInterested(call, interested) }
     /// The call holds rate-capped ticks for the loop's rate timer.

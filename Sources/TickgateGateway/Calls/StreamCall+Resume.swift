@@ -25,7 +25,6 @@ final class SymbolResume {
     let requestID: UInt64
     let partition: Int32
     let venue: String
-    let liveWhenMissing: Bool
     /// Offsets of the partition through this one are delivered (or were
     /// the client's already).
     var deliveredThrough: Int64
@@ -39,12 +38,11 @@ final class SymbolResume {
     var rounds = 1
     var statusSent = false
 
-    init(symbol: String, requestID: UInt64, partition: Int32, venue: String, liveWhenMissing: Bool, deliveredThrough: Int64) {
+    init(symbol: String, requestID: UInt64, partition: Int32, venue: String, deliveredThrough: Int64) {
         self.symbol = symbol
         self.requestID = requestID
         self.partition = partition
         self.venue = venue
-        self.liveWhenMissing = liveWhenMissing
         self.deliveredThrough = deliveredThrough
     }
 }
@@ -106,7 +104,7 @@ extension StreamCall {
             if case .after(let offset) = start { startsAfter = offset } else { startsAfter = -1 }
             let resume = SymbolResume(
                 symbol: symbol, requestID: request.requestID, partition: partition, venue: request.venue,
-                liveWhenMissing: request.liveWhenMissing, deliveredThrough: startsAfter)
+                deliveredThrough: startsAfter)
             resume.replayThrough = through
             resumes[symbol] = resume
             jobs.append(.init(

@@ -1,7 +1,7 @@
 import TickgateHTTP2
 
 /// The lifecycle of a unary call (one request message in, one response
-/// out), as a pure value; ``SnapshotCall`` performs the I/O.
+/// out), as a pure value; ``UnaryCall`` performs the I/O.
 ///
 ///     awaitingRequest ──message──▶ haveRequest ──END_STREAM──▶ (respond) finishing ──▶ closed
 ///            └──END_STREAM / second message / bad frame──▶ finishing (error status)

@@ -129,7 +129,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
                 (call as? StreamCall)?.checkHeartbeat(now: wallNow, intervalNanos: interval)
             }
         }
-        for call in calls.values { (call as? HealthCall)?.poll() }
+        for call in calls.values { (call as? HealthWatchCall)?.poll() }
         let actions = machine.tick(now: now)
         guard !actions.isEmpty else { return }
         perform(actions)
@@ -292,9 +292,11 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 }
                 call = PublishCall(streamID: streamID, context: callContext, publisher: publisher)
             } else if headers[first: ":path"] == GRPCProtocol.snapshotPath {
-                call = SnapshotCall(streamID: streamID, context: callContext)
-            } else if let path = headers[first: ":path"], path == GRPCProtocol.healthCheckPath || path == GRPCProtocol.healthWatchPath {
-                call = HealthCall(streamID: streamID, context: callContext, watch: path == GRPCProtocol.healthWatchPath)
+                call = UnaryCall.snapshot(streamID: streamID, context: callContext)
+            } else if headers[first: ":path"] == GRPCProtocol.healthCheckPath {
+                call = UnaryCall.healthCheck(streamID: streamID, context: callContext)
+            } else if headers[first: ":path"] == GRPCProtocol.healthWatchPath {
+                call = HealthWatchCall(streamID: streamID, context: callContext)
             } else {
                 call = StreamCall(streamID: streamID, context: callContext)
             }

@@ -34,8 +34,6 @@ final class FrameSlot {
         count = bytes.count
     }
 
-    func clear() { count = 0 }
-
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }

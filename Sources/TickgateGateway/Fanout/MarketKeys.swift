@@ -38,8 +38,6 @@ final class MarketKeys: Sendable {
         }
     }
 
-    var count: Int { state.withLock { $0.keys.count } }
-
     /// Keys numbered from `start` on.
     func keys(from start: Int) -> ArraySlice<Key> {
         state.withLock { state in start < state.keys.count ? state.keys[start...] : [] }

@@ -48,8 +48,6 @@ final class ReplayBudget: Sendable {
         state.withLock { $0.running = max(0, $0.running - 1) }
     }
 
-    var running: Int { state.withLock { $0.running } }
-
     /// Takes `count` ticks from the gateway's bucket; returns how long the
     /// caller (a replay thread) must wait before it may go on.
     func take(_ count: Int, now: Int64 = WallClock.nowNanos()) -> Int64 {
