@@ -53,6 +53,13 @@ echo "==> scripts/check-consumer.sh (log: $out/consumer.log)"
 bash scripts/check-consumer.sh > "$out/consumer.log" 2>&1 || { tail -20 "$out/consumer.log"; failed+=("consumer package"); }
 tail -1 "$out/consumer.log"
 
+# Release code paths (the `#else` of every `#if DEBUG`, where delivery
+# state opts out of exclusivity checks) compile only here; the demo and
+# the bench run this build.
+echo "==> swift build -c release --product tickgate (log: $out/release-build.log)"
+swift build -c release --product tickgate > "$out/release-build.log" 2>&1 || { tail -20 "$out/release-build.log"; failed+=("release build"); }
+tail -1 "$out/release-build.log"
+
 echo "==> interop suite (log: $out/interop.log)"
 # timeout -s INT lets pytest tear its processes down before it stops;
 # any non-zero exit fails, including 5 (no tests collected).
@@ -65,4 +72,4 @@ if ((${#failed[@]})); then
   echo "test.sh: FAILED: ${summary%, } (logs in $out/)" >&2
   exit 1
 fi
-echo "test.sh: all passed (C layers, protos, swift build, swift test, consumer package, interop)"
+echo "test.sh: all passed (C layers, protos, swift build, swift test, consumer package, release build, interop)"

@@ -62,14 +62,14 @@ package final class NGHTTP2Session {
     /// connection, once per stream per loop turn) take the slow path.
     package unowned(unsafe) var delegate: (any NGHTTP2SessionDelegate)?
     package let role: Role
-    #if DEBUG
-    var headerBlocks: [Int32: [HTTP2Header]] = [:]
     /// Server: the ids the client opened, to refuse HEADERS on an idle
     /// stream below them.
     var clientStreamIDs = ClientStreamIDs()
     /// Bytes of each header list being received, against ``maxHeaderListSize``.
     var headerBlockSizes: [Int32: Int] = [:]
     var maxHeaderListSize = 16 * 1024
+    #if DEBUG
+    var headerBlocks: [Int32: [HTTP2Header]] = [:]
     #else
     @exclusivity(unchecked) var headerBlocks: [Int32: [HTTP2Header]] = [:]
     #endif
