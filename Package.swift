@@ -41,7 +41,7 @@ var targets: [Target] = [
     .target(
         name: "TickgateGateway",
         dependencies: [
-            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateMetrics", nioCore, nioPosix, logging,
+            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateMetrics", "TickgateTLS", nioCore, nioPosix, logging,
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -88,7 +88,7 @@ var targets: [Target] = [
         name: "TickgateCLI",
         dependencies: [
             "TickgateModel", "TickgateKafka", "TickgateGateway", "TickgateFeeds", "TickgateClient", "TickgateBench",
-            "TickgateMetrics",
+            "TickgateMetrics", "TickgateTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             nioCore, nioPosix, logging,
         ]),
@@ -124,7 +124,7 @@ var targets: [Target] = [
     .testTarget(name: "TickgateGatewayBenchSupportTests", dependencies: ["TickgateGatewayBenchSupport"]),
     .testTarget(
         name: "TickgateGatewayTests",
-        dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTestSupport", nioCore]),
+        dependencies: ["TickgateGateway", "TickgateModel", "TickgateHTTP2", "TickgateClient", "TickgateTLS", "TickgateTestSupport", nioCore]),
 ]
 
 for index in targets.indices where targets[index].type != .system {

@@ -11,13 +11,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let driver: HTTP2ChannelDriver
     var session: NGHTTP2Session { driver.session }
     let authority: String
+    let scheme: String
+    /// Sent as `authorization: Bearer <key>` on every call.
+    let apiKey: String?
     let maxMessageSize: Int
     private var streams: [Int32: ClientStreamState] = [:]
     private var context: ChannelHandlerContext?
     private var closed = false
 
-    init(authority: String, maxMessageSize: Int, receiveWindow: Int) {
+    init(authority: String, scheme: String = "http", apiKey: String? = nil, maxMessageSize: Int, receiveWindow: Int) {
         self.authority = authority
+        self.scheme = scheme
+        self.apiKey = apiKey
         self.maxMessageSize = maxMessageSize
         var settings = NGHTTP2Session.Settings()
         settings.initialWindowSize = UInt32(clamping: receiveWindow)
@@ -85,9 +90,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     ) throws(TickgateClientError) -> Int32 {
         guard !closed else { throw .connectionClosed }
         let outbound = HTTP2OutboundStream()
-        let headers = [
+        var headers = [
             HTTP2Header(":method", "POST"),
-            HTTP2Header(":scheme", "http"),
+            HTTP2Header(":scheme", scheme),
             HTTP2Header(":path", GRPCProtocol.streamPath),
             HTTP2Header(":authority", authority),
             HTTP2Header("content-type", GRPCProtocol.contentType),
@@ -95,6 +100,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
             HTTP2Header("user-agent", "tickgate-swift/0.1"),
         ]
+        if let apiKey { headers.append(HTTP2Header("authorization", "Bearer \(apiKey)")) }
         guard let streamID = session.submitRequest(headers: headers, body: outbound) else { throw .tooManyStreams }
         streams[streamID] = ClientStreamState(outbound: outbound, maxMessageSize: maxMessageSize, ticks: ticks, statuses: statuses, heartbeats: heartbeats, resumes: resumes)
         flush()

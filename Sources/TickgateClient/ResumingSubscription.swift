@@ -34,6 +34,7 @@ public struct ResumingSubscription: Sendable {
 
     public let host: String
     public let port: Int
+    public let credentials: Credentials
     public let symbols: [String]
     public let options: SubscriptionOptions
     public let backoff: Backoff
@@ -41,11 +42,12 @@ public struct ResumingSubscription: Sendable {
     public let initialPositions: [KafkaPosition]
 
     public init(
-        host: String, port: Int, symbols: [String], options: SubscriptionOptions = SubscriptionOptions(),
-        resumeFrom positions: [KafkaPosition] = [], backoff: Backoff = Backoff()
+        host: String, port: Int, credentials: Credentials = .none, symbols: [String],
+        options: SubscriptionOptions = SubscriptionOptions(), resumeFrom positions: [KafkaPosition] = [], backoff: Backoff = Backoff()
     ) {
         self.host = host
         self.port = port
+        self.credentials = credentials
         self.symbols = symbols
         self.options = options
         self.backoff = backoff
@@ -152,7 +154,8 @@ public struct ResumingSubscription: Sendable {
             }
 
             private mutating func connect() async throws {
-                let connection = try await TickgateConnection.connect(host: subscription.host, port: subscription.port)
+                let connection = try await TickgateConnection.connect(
+                    host: subscription.host, port: subscription.port, credentials: subscription.credentials)
                 self.connection = connection
                 let stream = try await connection.openStream()
                 self.stream = stream

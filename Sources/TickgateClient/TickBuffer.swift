@@ -46,6 +46,14 @@ final class TickBuffer: Sendable {
         return accepting
     }
 
+    /// Why the call ended, once it ended with an error.
+    var endError: (any Error)? {
+        state.withLock { s in
+            if case .some(.some(let error)) = s.end { return error }
+            return nil
+        }
+    }
+
     /// True while the reader is behind.
     var isPaused: Bool { state.withLock { $0.paused } }
 

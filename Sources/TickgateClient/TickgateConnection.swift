@@ -30,8 +30,9 @@ public final class TickgateConnection: Sendable {
     ///     behind is then the gateway's slow client (reset, RESOURCE_EXHAUSTED)
     ///     instead of growing this process's memory.
     ///   - receiveWindow: each stream's HTTP/2 receive window, in bytes.
+    ///   - credentials: the API key (for gateways that have keys).
     public static func connect(
-        host: String, port: Int, connectTimeout: Duration = .seconds(5),
+        host: String, port: Int, credentials: Credentials = .none, connectTimeout: Duration = .seconds(5),
         maxMessageSize: Int = 4 * 1024 * 1024, maxBufferedTicks: Int = 8192, receiveWindow: Int = 4 << 20
     ) async throws(TickgateClientError) -> TickgateConnection {
         let address = "\(host):\(port)"
@@ -42,7 +43,7 @@ public final class TickgateConnection: Sendable {
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = ClientConnectionHandler(
-                            authority: address, maxMessageSize: maxMessageSize, receiveWindow: max(65_535, receiveWindow))
+                            authority: address, apiKey: credentials.apiKey, maxMessageSize: maxMessageSize, receiveWindow: max(65_535, receiveWindow))
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }
@@ -153,8 +154,10 @@ public final class TickStream: Sendable {
         let handler = self.handler
         let streamID = self.streamID
         let eventLoop = self.eventLoop
-        return try await withCheckedThrowingContinuation { continuation in
-            eventLoop.execute { handler.value.ping(on: streamID, continuation: continuation) }
+        return try await endingReason {
+            try await withCheckedThrowingContinuation { continuation in
+                eventLoop.execute { handler.value.ping(on: streamID, continuation: continuation) }
+            }
         }
     }
 
@@ -177,8 +180,20 @@ public final class TickStream: Sendable {
         let handler = self.handler
         let streamID = self.streamID
         let eventLoop = self.eventLoop
-        return try await withCheckedThrowingContinuation { continuation in
-            eventLoop.execute { handler.value.request(on: streamID, continuation: continuation, make) }
+        return try await endingReason {
+            try await withCheckedThrowingContinuation { continuation in
+                eventLoop.execute { handler.value.request(on: streamID, continuation: continuation, make) }
+            }
+        }
+    }
+
+    /// A call that ended before a request reached it (refused at once:
+    /// UNAUTHENTICATED, a limit) says why, not only that it is closed.
+    private func endingReason<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch TickgateClientError.connectionClosed {
+            throw ticks.buffer.endError ?? TickgateClientError.connectionClosed
         }
     }
 }

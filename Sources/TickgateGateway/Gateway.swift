@@ -122,6 +122,7 @@ public final class Gateway: Sendable {
             loops.append(.init(eventLoop: eventLoop, fanout: fanout, inbox: LoopInbox(maxQueuedTicks: configuration.maxQueuedTicksPerLoop)))
         }
         let fanoutByLoop = fanouts
+        let limiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -133,7 +134,10 @@ public final class Gateway: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let fanout = fanoutByLoop[ObjectIdentifier(channel.eventLoop as AnyObject)]!.value
-                    let handler = GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: logger)
+                    let address = channel.remoteAddress?.ipAddress ?? ""
+                    let refusal = limiter.admit(address)
+                    if refusal == nil { channel.closeFuture.whenComplete { _ in limiter.release(address) } }
+                    let handler = GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: logger, refusal: refusal)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

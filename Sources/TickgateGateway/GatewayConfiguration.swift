@@ -51,8 +51,27 @@ public struct GatewayConfiguration: Sendable {
     /// A subscribed symbol with no tick for this long is reported stale to
     /// its subscribers (`SymbolStatus`); nil: never.
     public var staleAfter: Duration? = .seconds(60)
-    /// Accept `Publish` calls (feed adapters without a Kafka client).
+    /// Serve `Publish` at all (feed adapters without a Kafka client); who
+    /// may publish is `access`'s to say.
     public var enablePublish: Bool = true
+    /// Who may subscribe and publish: API keys from a keys file, or
+    /// (the default) anonymous subscriptions with Publish refused.
+    public var access: AccessControl = AccessControl(anonymousPublish: false)
+    /// Subscribe and unsubscribe requests one stream may make per second
+    /// (bursts of as many); past it a request is refused with
+    /// RESOURCE_EXHAUSTED and a retry hint, and the stream stays.
+    public var maxRequestsPerSecondPerStream: Int = 50
+    /// Client connections open at once, in all and from one IP address;
+    /// past either a new connection gets GOAWAY ENHANCE_YOUR_CALM and is
+    /// closed.
+    public var maxConnections: Int = 20_000
+    public var maxConnectionsPerAddress: Int = 1_000
+    /// A connection older than this (±10 %, so a fleet's clients do not
+    /// reconnect in step) is drained with a graceful GOAWAY: its open calls
+    /// go on for `maxConnectionAgeGrace`, then end UNAVAILABLE ("max
+    /// connection age"; resume makes the reconnect gap-free). nil: no limit.
+    public var maxConnectionAge: Duration? = nil
+    public var maxConnectionAgeGrace: Duration = .seconds(30)
     /// The symbols this gateway serves, or nil for any well-formed symbol.
     public var symbolCatalog: Set<String>? = nil
     /// A connection with no open stream for this long is closed with
@@ -62,6 +81,9 @@ public struct GatewayConfiguration: Sendable {
     /// enforcement; after 2, GOAWAY ENHANCE_YOUR_CALM "too_many_pings");
     /// nil: not policed.
     public var minPingInterval: Duration? = nil
+    /// With `minPingInterval`: whether PINGs on a connection with no open
+    /// call are allowed (a strike when not).
+    public var pingsWithoutCalls: Bool = true
     /// How long `shutdown` lets connections drain (GOAWAY sent, calls
     /// ended UNAVAILABLE) before it closes what is left.
     public var shutdownGrace: Duration = .seconds(5)

@@ -31,6 +31,14 @@ public final class GatewayStats: Sendable {
     let deadlinesExceeded = Atomic<Int>(0)
     /// Request header lists past `maxHeaderListSize` (the stream was reset).
     let headerListsRefused = Atomic<Int>(0)
+    /// Calls refused UNAUTHENTICATED (no key, or an unknown one).
+    let unauthenticated = Atomic<Int>(0)
+    /// Connections refused over `maxConnections` or `maxConnectionsPerAddress`.
+    let connectionsRefused = Atomic<Int>(0)
+    /// Connections drained at `maxConnectionAge`.
+    let connectionsAged = Atomic<Int>(0)
+    /// Subscribe or unsubscribe requests refused over the per-stream rate.
+    let requestsRateLimited = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -90,6 +98,10 @@ public final class GatewayStats: Sendable {
         public var ticksUnroutable: Int
         public var deadlinesExceeded: Int
         public var headerListsRefused: Int
+        public var unauthenticated: Int
+        public var connectionsRefused: Int
+        public var connectionsAged: Int
+        public var requestsRateLimited: Int
     }
 
     public var snapshot: Snapshot {
@@ -116,6 +128,10 @@ public final class GatewayStats: Sendable {
             resumesNotRecovered: resumesNotRecovered.load(ordering: .relaxed),
             ticksUnroutable: ticksUnroutable.load(ordering: .relaxed),
             deadlinesExceeded: deadlinesExceeded.load(ordering: .relaxed),
-            headerListsRefused: headerListsRefused.load(ordering: .relaxed))
+            headerListsRefused: headerListsRefused.load(ordering: .relaxed),
+            unauthenticated: unauthenticated.load(ordering: .relaxed),
+            connectionsRefused: connectionsRefused.load(ordering: .relaxed),
+            connectionsAged: connectionsAged.load(ordering: .relaxed),
+            requestsRateLimited: requestsRateLimited.load(ordering: .relaxed))
     }
 }

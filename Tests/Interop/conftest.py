@@ -206,11 +206,11 @@ class Stream:
 
     _HALF_CLOSE = object()
 
-    def __init__(self, multicallable):
+    def __init__(self, multicallable, metadata=None):
         self._requests = queue.Queue()
         self._responses = queue.Queue()
         self.end = None  # grpc.RpcError (or the call itself, for OK) once ended
-        self.call = multicallable(self._request_iter(), timeout=CALL_TIMEOUT)
+        self.call = multicallable(self._request_iter(), timeout=CALL_TIMEOUT, metadata=metadata)
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _request_iter(self):

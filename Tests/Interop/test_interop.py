@@ -7,7 +7,7 @@ from collections import defaultdict
 import grpc
 import pytest
 
-from conftest import make_channel, start_gateway
+from conftest import Stream, make_channel, start_gateway
 
 SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD", "DOGE-USD",
            "ADA-USD", "AVAX-USD", "LINK-USD", "DOT-USD", "LTC-USD"]
@@ -218,10 +218,13 @@ def test_oversize_message_is_resource_exhausted(pb, open_stream):
     ping(pb, open_stream(), 5)
 
 
-def test_publish_client_streaming(pb, channel, open_stream):
+def test_publish_client_streaming(pb, spawn, tickgate_bin, broker):
     """A feed adapter written with stock grpcio publishes through the gateway:
-    the summary comes once Kafka acknowledged every tick, and subscribers get them."""
-    stream = open_stream()
+    the summary comes once Kafka acknowledged every tick, and subscribers get them.
+    (Who may publish is test_security's concern: this gateway lets anyone.)"""
+    gateway = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--allow-anonymous-publish")
+    channel = make_channel(gateway.address)
+    stream = Stream(pb.grpc.PriceStreamStub(channel).Stream)
     subscribe(pb, stream, 1, ["LINK-USD"])
     publish = channel.stream_unary(
         "/tickgate.v1.PriceStream/Publish",
@@ -242,3 +245,4 @@ def test_publish_client_streaming(pb, channel, open_stream):
         publish(iter([pb.pb2.Tick(symbol="link_usd", venue="x", sequence=1)]), timeout=30)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     stream.cancel()
+    channel.close()

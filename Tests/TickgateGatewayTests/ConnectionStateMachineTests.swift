@@ -34,8 +34,43 @@ import TickgateHTTP2
         var machine = ConnectionStateMachine(now: t0)
         _ = machine.streamOpened(id: 1)
         _ = machine.drain(.shutdown, now: t0)
-        #expect(machine.deadlinePassed() == .close)
-        #expect(machine.deadlinePassed() == .none)
+        #expect(machine.deadlinePassed(now: t0) == [.close])
+        #expect(machine.deadlinePassed(now: t0) == [])
+    }
+
+    @Test func maxAgeLetsCallsGoOnForTheGraceThenEndsThemUnavailable() {
+        var limits = ConnectionStateMachine.Limits()
+        limits.maxAgeGrace = .seconds(30)
+        var machine = ConnectionStateMachine(limits: limits, now: t0)
+        _ = machine.streamOpened(id: 1)
+        _ = machine.streamOpened(id: 3)
+        #expect(machine.drain(.maxAge, now: t0) == [
+            .sendGoAway(lastStreamID: 3, debug: "max_age"), .scheduleDeadline(t0 + .seconds(30)),
+        ], "graceful: the open calls are not ended")
+        #expect(machine.streamOpened(id: 5) == .refuseStream)
+        #expect(machine.streamClosed(now: t0) == .none)
+        let late = t0 + .seconds(30)
+        #expect(machine.deadlinePassed(now: late) == [
+            .endOpenStreams(ConnectionStateMachine.tooOld), .scheduleDeadline(late + .seconds(5)),
+        ])
+        #expect(machine.deadlinePassed(now: late + .seconds(5)) == [.close], "what did not end in the drain grace is closed")
+    }
+
+    @Test func aRefusedConnectionAcceptsNoStreamAndClosesAtTheDeadline() {
+        var machine = ConnectionStateMachine(now: t0)
+        #expect(machine.refuse(now: t0) == [.scheduleDeadline(t0 + .seconds(5))])
+        #expect(machine.refusedCallAnswered("too many connections from this address") == [
+            .refuseConnection(.enhanceYourCalm, debug: "too many connections from this address"),
+        ])
+        #expect(machine.refusedCallAnswered("too many connections from this address") == [], "one GOAWAY")
+        #expect(machine.streamOpened(id: 1) == .refuseStream)
+        #expect(machine.sessionFinished() == .none, "nghttp2 is done once GOAWAY is out, but the peer has not read it yet")
+        #expect(machine.deadlinePassed(now: t0 + .seconds(5)) == [.close])
+    }
+
+    @Test func maxAgeWithNoCallClosesAtOnce() {
+        var machine = ConnectionStateMachine(now: t0)
+        #expect(machine.drain(.maxAge, now: t0) == [.sendGoAway(lastStreamID: 0, debug: "max_age"), .close])
     }
 
     @Test func peerGoAwaySendsNoGoAwayAndClosesWithTheLastStream() {

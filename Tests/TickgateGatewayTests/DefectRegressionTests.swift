@@ -40,7 +40,7 @@ struct DefectRegressionTests {
 
     /// Defect 6: a call whose HEADERS carry END_STREAM was never finished.
     @Test func headersWithEndStreamEndOK() async throws {
-        let harness = try await GatewayHarness.start(partitions: 1)
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.access = AccessControl(anonymousPublish: true) }
         let stream = try await RawGRPCClient.call(port: harness.port, body: [], headersOnly: true)
         #expect(stream.grpcStatus == 0)
         let publish = try await RawGRPCClient.call(port: harness.port, path: "/tickgate.v1.PriceStream/Publish", body: [], headersOnly: true)
@@ -70,7 +70,7 @@ struct DefectRegressionTests {
     /// Defect 7: a Publish call refused at tick n did not say how many
     /// ticks before it were in Kafka.
     @Test func refusedPublishSaysHowManyBeforeItWerePublished() async throws {
-        let harness = try await GatewayHarness.start(partitions: 1)
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.access = AccessControl(anonymousPublish: true) }
         var ticks = makeTicks(symbols: ["SOL-USD"], perSymbol: 5)
         ticks[3].venue = ""
         let response = try await RawGRPCClient.call(
@@ -85,7 +85,7 @@ struct DefectRegressionTests {
     /// Defect 2: a Publish call's stream was never freed (stream → ledger →
     /// closure → stream), and kept a dangling pointer to its connection.
     @Test func publishCallsAreFreedEvenWhenTheirConnectionGoesFirst() async throws {
-        let harness = try await GatewayHarness.start(partitions: 1)
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.access = AccessControl(anonymousPublish: true) }
         let body = PublishTests.body(makeTicks(symbols: ["SOL-USD"], perSymbol: 5))
         for round in 0..<60 {
             if round % 2 == 0 {

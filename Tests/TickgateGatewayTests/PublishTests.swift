@@ -23,7 +23,7 @@ struct PublishTests {
     }
 
     @Test func publishedTicksReachSubscribersAfterKafkaAcknowledgedThem() async throws {
-        let harness = try await GatewayHarness.start(partitions: 3)
+        let harness = try await GatewayHarness.start(partitions: 3) { $0.access = AccessControl(anonymousPublish: true) }
         let connection = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)
         let stream = try await connection.openStream()
         _ = try await stream.subscribe(["SOL-USD", "ADA-USD"])
@@ -48,7 +48,7 @@ struct PublishTests {
     }
 
     @Test func invalidTicksEndTheCallWithAClearStatus() async throws {
-        let harness = try await GatewayHarness.start(partitions: 1)
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.access = AccessControl(anonymousPublish: true) }
         var ticks = makeTicks(symbols: ["SOL-USD"], perSymbol: 3)
         ticks[2].symbol = "sol/usd"
         let invalid = try await RawGRPCClient.call(port: harness.port, path: "/tickgate.v1.PriceStream/Publish", body: Self.body(ticks))

@@ -11,6 +11,8 @@ public enum RawGRPCClient {
         public var trailers: [(String, String)]
         public var data: [UInt8]
         public var resetCode: UInt32?
+        /// The GOAWAY the server sent, if any.
+        public var goAway: (code: UInt32, debug: String)?
 
         public func field(_ name: String) -> String? {
             (trailers + headers).first { $0.0 == name }?.1
@@ -78,9 +80,10 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     let trailers: [HTTP2Header]?
     let until: (@Sendable (RawGRPCClient.Response) -> Bool)?
     let promise: EventLoopPromise<RawGRPCClient.Response>
-    var response = RawGRPCClient.Response(headers: [], trailers: [], data: [], resetCode: nil)
+    var response = RawGRPCClient.Response(headers: [], trailers: [], data: [], resetCode: nil, goAway: nil)
     var sawHeaders = false
     var done = false
+    var streamClosed = false
     var inRead = false
 
     init(
@@ -106,12 +109,18 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
             _ = session.submitRequest(headers: headers, body: outbound)
         }
         flush(context)
+        if streamClosed {
+            complete()
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         try? session.receive(unwrapInboundIn(data))
         flush(context)
-        if let until, until(response) {
+        // Completed after the whole read: a GOAWAY right behind the
+        // stream's end is part of the answer.
+        if streamClosed || (until?(response) ?? false) {
             complete()
             context.close(promise: nil)
         }
@@ -146,9 +155,13 @@ private final class RawHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
 
     func sessionDidReceiveEndStream(streamID: Int32) {}
 
+    func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {
+        response.goAway = (errorCode, debug)
+    }
+
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         if errorCode != 0 { response.resetCode = errorCode }
-        complete()
+        streamClosed = true
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import TickgateGateway
 import TickgateKafka
 import TickgateModel
@@ -22,8 +23,41 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not serve /metrics.")
     var noMetrics = false
 
-    @Flag(help: "Refuse Publish calls (UNIMPLEMENTED); by default feed adapters may publish ticks through the gateway.")
+    @Flag(help: "Do not serve Publish at all (UNIMPLEMENTED), whatever the keys allow.")
     var noPublish = false
+
+    @Option(help: "API keys file (JSON, see the README); every call then needs a key. Reloaded on SIGHUP.")
+    var apiKeys: String?
+
+    @Flag(help: "Without --api-keys: let anyone who can reach the port publish ticks. Off by default.")
+    var allowAnonymousPublish = false
+
+    @Option(help: "Client connections open at once; more get GOAWAY.")
+    var maxConnections: Int = GatewayConfiguration.defaults.maxConnections
+
+    @Option(help: "Client connections open at once from one IP address.")
+    var maxConnectionsPerAddress: Int = GatewayConfiguration.defaults.maxConnectionsPerAddress
+
+    @Option(help: "Concurrent calls per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
+    var maxStreamsPerConnection: Int = GatewayConfiguration.defaults.maxConcurrentStreamsPerConnection
+
+    @Option(help: "Subscribe and unsubscribe requests per second per stream.")
+    var maxRequestsPerSecond: Int = GatewayConfiguration.defaults.maxRequestsPerSecondPerStream
+
+    @Option(help: "Close a connection with no open call after this many seconds (GOAWAY; 0: never).")
+    var idleTimeout: Double = 0
+
+    @Option(help: "Client PINGs closer together than this many seconds are strikes; after 2, GOAWAY ENHANCE_YOUR_CALM too_many_pings (0: not policed).")
+    var minPingInterval: Double = 0
+
+    @Flag(help: "With --min-ping-interval: a PING on a connection with no open call is a strike too.")
+    var noPingsWithoutCalls = false
+
+    @Option(help: "Drain a connection after this many seconds (±10 %) with a graceful GOAWAY, so clients spread over instances (0: never).")
+    var maxConnectionAge: Double = 0
+
+    @Option(help: "Seconds calls may go on once their connection is past --max-connection-age; then they end UNAVAILABLE.")
+    var maxConnectionAgeGrace: Double = 30
 
     @Option(help: "Serve only these symbols (comma-separated); others are refused as unknown. Default: any well-formed symbol.")
     var symbols: String?
@@ -78,7 +112,22 @@ struct ServeCommand: AsyncParsableCommand {
         guard replayRate >= 1, replayRatePerStream >= 1 else { throw ValidationError("--replay-rate and --replay-rate-per-stream must be at least 1") }
         guard maxReplaySpan >= 1 else { throw ValidationError("--max-replay-span must be at least 1") }
         guard maxMarketKeys >= 1 else { throw ValidationError("--max-market-keys must be at least 1") }
+        guard maxConnections >= 1, maxConnectionsPerAddress >= 1 else {
+            throw ValidationError("--max-connections and --max-connections-per-address must be at least 1")
+        }
+        guard maxStreamsPerConnection >= 1 else { throw ValidationError("--max-streams-per-connection must be at least 1") }
+        guard maxRequestsPerSecond >= 1 else { throw ValidationError("--max-requests-per-second must be at least 1") }
+        guard idleTimeout >= 0, minPingInterval >= 0, maxConnectionAge >= 0, maxConnectionAgeGrace >= 0 else {
+            throw ValidationError("--idle-timeout, --min-ping-interval, --max-connection-age and --max-connection-age-grace must be 0 or more")
+        }
+        if apiKeys != nil && allowAnonymousPublish {
+            throw ValidationError("--allow-anonymous-publish is for gateways without --api-keys; give the publishing key the publish right instead")
+        }
         if let symbols { _ = try SymbolList.parse([symbols], option: "--symbols") }
+    }
+
+    private static func duration(_ seconds: Double) -> Duration? {
+        seconds > 0 ? .nanoseconds(Int64(seconds * 1e9)) : nil
     }
 
     func run() async throws {
@@ -102,6 +151,26 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.metricsHost = noMetrics ? nil : metricsListen.host
         configuration.metricsPort = metricsListen.port
         configuration.enablePublish = !noPublish
+        configuration.maxConnections = maxConnections
+        configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
+        configuration.maxConcurrentStreamsPerConnection = maxStreamsPerConnection
+        configuration.maxRequestsPerSecondPerStream = maxRequestsPerSecond
+        configuration.idleTimeout = Self.duration(idleTimeout)
+        configuration.minPingInterval = Self.duration(minPingInterval)
+        configuration.pingsWithoutCalls = !noPingsWithoutCalls
+        configuration.maxConnectionAge = Self.duration(maxConnectionAge)
+        configuration.maxConnectionAgeGrace = Self.duration(maxConnectionAgeGrace) ?? .zero
+        let access: AccessControl
+        if let apiKeys {
+            do {
+                access = try AccessControl(keyFile: apiKeys)
+            } catch {
+                throw failure("\(error)")
+            }
+        } else {
+            access = AccessControl(anonymousPublish: allowAnonymousPublish)
+        }
+        configuration.access = access
         configuration.staleAfter = staleAfter > 0 ? .nanoseconds(Int64(staleAfter * 1e9)) : nil
         if let symbols {
             configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
@@ -115,6 +184,19 @@ struct ServeCommand: AsyncParsableCommand {
         printOut("gateway listening on \(HostPort(host: gateway.host, port: gateway.port)) (gRPC over h2c), reading \(gateway.partitionCount) partition(s) of \(kafka.topic) from \(kafka.brokers)")
         if let metricsPort = gateway.metricsPort {
             printOut("metrics on http://\(HostPort(host: metricsListen.host, port: metricsPort))/metrics")
+        }
+        if let apiKeys {
+            printOut("API keys: \(access.keyCount) from \(apiKeys) (reloaded on SIGHUP); every call needs one")
+            Hangup.onSignal {
+                do {
+                    let count = try access.reload()
+                    logger.notice("reloaded \(count) API key(s) from \(apiKeys)")
+                } catch {
+                    logger.error("keys file not reloaded, the previous keys stay: \(error)")
+                }
+            }
+        } else {
+            printOut("no API keys: anyone who can reach the port may subscribe; Publish is \(noPublish ? "off" : allowAnonymousPublish ? "open to anyone (--allow-anonymous-publish)" : "refused (give --api-keys, or --allow-anonymous-publish)")")
         }
         printOut("subscribe with: tickgate subscribe --to \(HostPort(host: gateway.host, port: gateway.port)) BTC-USD")
         await Termination.wait()

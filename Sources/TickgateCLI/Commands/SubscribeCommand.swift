@@ -21,6 +21,8 @@ struct SubscribeCommand: AsyncParsableCommand {
     @Option(help: "Gateway address, host:port.")
     var to: HostPort = HostPort(host: "127.0.0.1", port: 50051)
 
+    @OptionGroup var credentialOptions: CredentialOptions
+
     @Option(help: "Exit after this many ticks.")
     var count: Int?
 
@@ -107,9 +109,10 @@ struct SubscribeCommand: AsyncParsableCommand {
     }
 
     private func runOnce(_ names: [String], options: SubscriptionOptions, ledger: LedgerBox) async throws {
+        let credentials = try credentialOptions.credentials()
         let connection: TickgateConnection
         do {
-            connection = try await TickgateConnection.connect(host: to.host, port: to.port)
+            connection = try await TickgateConnection.connect(host: to.host, port: to.port, credentials: credentials)
         } catch {
             throw failure("\(error)")
         }
@@ -162,7 +165,9 @@ struct SubscribeCommand: AsyncParsableCommand {
     private func runReconnecting(
         _ names: [String], options: SubscriptionOptions, start: [KafkaPosition], ledger: LedgerBox
     ) async throws {
-        let subscription = ResumingSubscription(host: to.host, port: to.port, symbols: names, options: options, resumeFrom: start)
+        let subscription = ResumingSubscription(
+            host: to.host, port: to.port, credentials: try credentialOptions.credentials(), symbols: names, options: options,
+            resumeFrom: start)
         let task = Task { () async throws -> Void in
             var received = 0
             for try await event in subscription.events() {

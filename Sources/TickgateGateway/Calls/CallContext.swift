@@ -20,6 +20,7 @@ final class CallContext {
         var maxMessageSize: Int
         var maxPendingBytesPerStream: Int
         var maxSubscriptionsPerStream: Int
+        var maxRequestsPerSecondPerStream: Int
         var symbolCatalog: Set<String>?
 
         init(_ configuration: GatewayConfiguration) {
@@ -27,6 +28,7 @@ final class CallContext {
             maxMessageSize = configuration.maxMessageSize
             maxPendingBytesPerStream = configuration.maxPendingBytesPerStream
             maxSubscriptionsPerStream = configuration.maxSubscriptionsPerStream
+            maxRequestsPerSecondPerStream = configuration.maxRequestsPerSecondPerStream
             symbolCatalog = configuration.symbolCatalog
         }
     }

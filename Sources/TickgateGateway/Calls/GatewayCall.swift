@@ -8,6 +8,8 @@ protocol GatewayCall: AnyObject {
     var streamID: Int32 { get }
     /// Bytes waiting for the stream's flow-control window, and the end.
     var outbound: HTTP2OutboundStream { get }
+    /// Who makes the call (its API key's rights and limits).
+    var grant: Grant { get }
 
     /// The request's HEADERS were accepted (`endStream`: it has no body).
     func start(endStream: Bool)

@@ -8,6 +8,7 @@ import TickgateModel
 /// subscription (the service) until it ends. `Check` is a ``UnaryCall``.
 final class HealthWatchCall: GatewayCall {
     let streamID: Int32
+    var grant: Grant { .healthProbe }
     private let context: CallContext
     let outbound = HTTP2OutboundStream()
     private var machine = StreamCallStateMachine()

@@ -8,6 +8,9 @@ import TickgateModel
 /// one summary out once Kafka has settled every tick.
 final class PublishCall: GatewayCall {
     let streamID: Int32
+    let grant: Grant
+    /// What the key may publish (checked per tick, before Kafka sees it).
+    private let right: PublishRight
     /// Strong: the context holds nothing back, and a strong `let` is read
     /// without retaining it (an `unowned(unsafe)` one is copied, retain and
     /// release, at every use).
@@ -19,8 +22,10 @@ final class PublishCall: GatewayCall {
     private let ledger: PublishLedger
     private var received = 0
 
-    init(streamID: Int32, context: CallContext, publisher: PublishCoordinator) {
+    init(streamID: Int32, context: CallContext, publisher: PublishCoordinator, grant: Grant) {
         self.streamID = streamID
+        self.grant = grant
+        self.right = grant.rights.publish ?? PublishRight(venues: [], symbols: [])
         self.context = context
         self.publisher = publisher
         self.outbound = HTTP2OutboundStream()
@@ -88,6 +93,10 @@ final class PublishCall: GatewayCall {
         }
         guard !tick.venue.isEmpty else {
             perform(machine.reject(GRPCStatus(.invalidArgument, "\(position): no venue")))
+            return
+        }
+        guard right.allows(venue: tick.venue, symbol: tick.symbol) else {
+            perform(machine.reject(GRPCStatus(.permissionDenied, "\(position): this API key may not publish \(tick.venue.prefix(64)) \(tick.symbol)")))
             return
         }
         guard tick.sequence > 0 else {

@@ -8,7 +8,7 @@ import TickgateModel
 /// Served by a ``UnaryCall``.
 enum SnapshotAnswer {
     /// The current ticks the request matches, from `context`'s loop cache.
-    static func answer(_ request: ByteBuffer, context: CallContext) -> Result<SnapshotResponse, GRPCStatus> {
+    static func answer(_ request: ByteBuffer, context: CallContext, rights: AccessRights) -> Result<SnapshotResponse, GRPCStatus> {
         let decoded: SnapshotRequest
         do {
             decoded = try WireCodec.decodeSnapshotRequest(request)
@@ -25,8 +25,12 @@ enum SnapshotAnswer {
         if decision.accepted.isEmpty {
             return .failure(GRPCStatus(.invalidArgument, "name at least one symbol or pattern"))
         }
+        let forbidden = decision.accepted.filter { !rights.maySubscribe($0) }
+        if !forbidden.isEmpty {
+            return .failure(GRPCStatus(.permissionDenied, "this API key may not read \(forbidden.prefix(20).map(\.description).joined(separator: ", "))"))
+        }
         var matched: [Int32: MarketEntry] = [:]
-        let limit = context.limits.maxSubscriptionsPerStream
+        let limit = min(context.limits.maxSubscriptionsPerStream, rights.limits.subscriptions ?? .max)
         for pattern in decision.accepted {
             let key = StreamSubscriptions.InterestKey(pattern: pattern, venue: decoded.venue)
             for entry in context.candidates(for: pattern)

@@ -13,6 +13,7 @@ extension StreamCall {
             return refuseAll(request, "malformed venue \"\(request.venue.prefix(64))\": letters, digits, '-', '_' and '.', at most 64")
         }
         var decision = SubscriptionDecision.subscribe(requestID: requestID, symbols: request.symbols, catalog: context.limits.symbolCatalog)
+        decision.refuseForbidden(by: grant.rights, requestID: requestID)
         let options = StreamSubscriptions.Options(maxRate: request.maxRate, lossless: request.lossless)
         let plan = resumePlan(request, accepted: decision.accepted)
         if !plan.refused.isEmpty {

@@ -13,6 +13,9 @@ import TickgateModel
 /// or, for a lossless subscription, told where it stands and ended.
 final class StreamCall: GatewayCall {
     let streamID: Int32
+    let grant: Grant
+    /// Subscribe and unsubscribe requests, per second.
+    var requestRate: RequestRateLimiter
     /// Strong: the context holds nothing back, and a strong `let` is read
     /// without retaining it (an `unowned(unsafe)` one is copied, retain and
     /// release, at every use).
@@ -60,14 +63,19 @@ final class StreamCall: GatewayCall {
     #endif
     var quietSinceNanos: Int64
 
-    init(streamID: Int32, context: CallContext) {
+    init(streamID: Int32, context: CallContext, grant: Grant) {
         self.streamID = streamID
+        self.grant = grant
+        self.requestRate = RequestRateLimiter(
+            perSecond: min(context.limits.maxRequestsPerSecondPerStream, grant.rights.limits.requestsPerSecond ?? .max),
+            now: Int64(NIODeadline.now().uptimeNanoseconds))
         self.context = context
         self.outbound = HTTP2OutboundStream()
         self.maxPendingBytes = context.limits.maxPendingBytesPerStream
         self.outboundRef = .passUnretained(outbound)
         self.pendingRef = .passUnretained(outbound.pending)
-        self.subscriptions = StreamSubscriptions(limit: context.limits.maxSubscriptionsPerStream)
+        self.subscriptions = StreamSubscriptions(
+            limit: min(context.limits.maxSubscriptionsPerStream, grant.rights.limits.subscriptions ?? .max))
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
         self.quietSinceNanos = WallClock.nowNanos()
         context.stats.callObjects.add(1, ordering: .relaxed)
@@ -136,13 +144,28 @@ final class StreamCall: GatewayCall {
         }
         switch decoded {
         case .subscribe(let request):
+            guard withinRequestRate(request.requestID, request.symbols) else { return }
             subscribe(request)
         case .unsubscribe(let requestID, let requested, let venue):
+            guard withinRequestRate(requestID, requested) else { return }
             unsubscribe(requestID: requestID, requested, venue: venue)
             perform(machine.subscriptionsChanged(count: subscriptions.interests.count))
         case .ping(let nonce, let clientTime):
             send(.pong(nonce: nonce, clientTimeNanos: clientTime, serverTimeNanos: WallClock.nowNanos()))
         }
+    }
+
+    /// Over the stream's request rate the request is refused (the stream
+    /// stays) with a hint of when to retry.
+    private func withinRequestRate(_ requestID: UInt64, _ symbols: [String]) -> Bool {
+        guard let retryAfter = requestRate.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) else { return true }
+        context.stats.requestsRateLimited.add(1, ordering: .relaxed)
+        let error = RequestError(
+            requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
+            message: "more than \(requestRate.perSecond) subscribe/unsubscribe requests per second on this stream; retry in \(retryAfter) ms",
+            symbols: Array(symbols.prefix(100)), retryAfterMillis: retryAfter)
+        reply(refused: [error], accepted: [], requestID: requestID)
+        return false
     }
 
     func reply(refused: [RequestError], accepted: [String], requestID: UInt64) {

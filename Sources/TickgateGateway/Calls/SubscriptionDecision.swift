@@ -63,6 +63,17 @@ struct SubscriptionDecision: Equatable {
         return decision
     }
 
+    /// What the caller's key may not subscribe to is refused
+    /// PERMISSION_DENIED; the rest of the request goes on.
+    mutating func refuseForbidden(by rights: AccessRights, requestID: UInt64) {
+        let forbidden = accepted.filter { !rights.maySubscribe($0) }
+        guard !forbidden.isEmpty else { return }
+        accepted.removeAll { !rights.maySubscribe($0) }
+        refused.append(RequestError(
+            requestID: requestID, code: Int32(GRPCStatusCode.permissionDenied.rawValue),
+            message: "this API key may not subscribe to these", symbols: forbidden.map(\.description)))
+    }
+
     private mutating func refuseMalformed(_ malformed: [String], reasons: [String], requestID: UInt64) {
         guard !malformed.isEmpty else { return }
         let detail = zip(malformed.prefix(20), reasons).map { "\"\($0)\": \($1)" }.joined(separator: "; ")

@@ -12,6 +12,7 @@ final class UnaryCall: GatewayCall {
     typealias Answer = (ByteBuffer, CallContext) -> Result<(inout ByteBuffer) -> Void, GRPCStatus>
 
     let streamID: Int32
+    let grant: Grant
     private let context: CallContext
     let outbound = HTTP2OutboundStream()
     private var machine = UnaryCallStateMachine()
@@ -19,8 +20,9 @@ final class UnaryCall: GatewayCall {
     private var request: ByteBuffer? = nil
     private let answer: Answer
 
-    init(streamID: Int32, context: CallContext, answer: @escaping Answer) {
+    init(streamID: Int32, context: CallContext, grant: Grant, answer: @escaping Answer) {
         self.streamID = streamID
+        self.grant = grant
         self.context = context
         self.answer = answer
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
@@ -84,14 +86,14 @@ final class UnaryCall: GatewayCall {
 }
 
 extension UnaryCall {
-    static func snapshot(streamID: Int32, context: CallContext) -> UnaryCall {
-        UnaryCall(streamID: streamID, context: context) { request, context in
-            SnapshotAnswer.answer(request, context: context).map { response in { WireCodec.encode(response, into: &$0) } }
+    static func snapshot(streamID: Int32, context: CallContext, grant: Grant) -> UnaryCall {
+        UnaryCall(streamID: streamID, context: context, grant: grant) { request, context in
+            SnapshotAnswer.answer(request, context: context, rights: grant.rights).map { response in { WireCodec.encode(response, into: &$0) } }
         }
     }
 
     static func healthCheck(streamID: Int32, context: CallContext) -> UnaryCall {
-        UnaryCall(streamID: streamID, context: context) { request, context in
+        UnaryCall(streamID: streamID, context: context, grant: .healthProbe) { request, context in
             guard let service = try? WireCodec.decodeHealthCheckRequest(request) else {
                 return .failure(GRPCStatus(.internal, "error parsing request proto"))
             }

@@ -24,6 +24,11 @@ struct ConnectionStateMachine {
         case idle
         /// The peer sent GOAWAY: it opens no more streams.
         case peerGoAway
+        /// Older than the maximum connection age: open calls go on for the
+        /// age grace, then end UNAVAILABLE.
+        case maxAge
+        /// Over the gateway's connection limits: refused before any stream.
+        case refused
     }
 
     enum State: Equatable {
@@ -41,7 +46,7 @@ struct ConnectionStateMachine {
         case sendGoAway(lastStreamID: Int32, debug: String)
         /// End every open stream with this status.
         case endOpenStreams(GRPCStatus)
-        /// Call ``deadlinePassed()`` at this time.
+        /// Call ``deadlinePassed(now:)`` at this time.
         case scheduleDeadline(NIODeadline)
         /// Refuse the new stream (RST_STREAM REFUSED_STREAM).
         case refuseStream
@@ -51,6 +56,9 @@ struct ConnectionStateMachine {
         case tearDown
         /// GOAWAY with this error and debug data, then close.
         case abort(HTTP2ErrorCode, debug: String)
+        /// GOAWAY with this error and debug data, accepting no stream; the
+        /// peer closes the connection (or the drain deadline does).
+        case refuseConnection(HTTP2ErrorCode, debug: String)
     }
 
     struct Limits: Equatable {
@@ -58,6 +66,8 @@ struct ConnectionStateMachine {
         var idleTimeout: TimeAmount? = nil
         /// How long a drain may take before the socket is closed anyway.
         var drainGrace: TimeAmount = .seconds(5)
+        /// How long calls may go on once the connection is past its age.
+        var maxAgeGrace: TimeAmount = .seconds(30)
         /// Keepalive policy as gRPC servers enforce it: a PING sooner than
         /// this after the previous one is a strike; nil: pings are not
         /// policed.
@@ -133,16 +143,41 @@ struct ConnectionStateMachine {
         state = .draining(reason)
         var actions: [Action] = []
         if reason != .peerGoAway {
-            actions.append(.sendGoAway(lastStreamID: lastStreamID, debug: reason == .shutdown ? "server shutting down" : "idle"))
+            let debug = switch reason {
+            case .shutdown: "server shutting down"
+            case .maxAge: "max_age"
+            default: "idle"
+            }
+            actions.append(.sendGoAway(lastStreamID: lastStreamID, debug: debug))
         }
         if reason == .shutdown, openStreams > 0 { actions.append(.endOpenStreams(Self.shuttingDown)) }
         if openStreams == 0 {
             actions.append(close())
         } else {
-            actions.append(.scheduleDeadline(now + limits.drainGrace))
+            actions.append(.scheduleDeadline(now + (reason == .maxAge ? limits.maxAgeGrace : limits.drainGrace)))
         }
         return actions
     }
+
+    /// The gateway is over its connection limits. Each call on the
+    /// connection is answered RESOURCE_EXHAUSTED (a clear status that
+    /// clients do not retry at once, where a GOAWAY alone makes grpc
+    /// clients reconnect in a tight loop), then GOAWAY follows; the client
+    /// closes, or the deadline does. Closing at once would lose both (a
+    /// close with the client's bytes unread sends a TCP reset).
+    mutating func refuse(now: NIODeadline) -> [Action] {
+        guard state == .active else { return [] }
+        state = .draining(.refused)
+        return [.scheduleDeadline(now + limits.drainGrace)]
+    }
+
+    /// A call on a refused connection was answered: GOAWAY, once.
+    mutating func refusedCallAnswered(_ debug: String) -> [Action] {
+        guard state == .draining(.refused), !refusalSent else { return [] }
+        refusalSent = true
+        return [.refuseConnection(.enhanceYourCalm, debug: debug)]
+    }
+    private var refusalSent = false
 
     /// Periodic check (the loop's timer): the idle limit.
     mutating func tick(now: NIODeadline) -> [Action] {
@@ -171,16 +206,22 @@ struct ConnectionStateMachine {
         return false
     }
 
-    /// The drain took longer than its grace period.
-    mutating func deadlinePassed() -> Action {
-        if case .draining = state { return close() }
-        return .none
+    /// The drain took longer than its grace period. Calls still open past
+    /// the age grace are told why before the socket closes.
+    mutating func deadlinePassed(now: NIODeadline) -> [Action] {
+        guard case .draining(let reason) = state else { return [] }
+        if reason == .maxAge, openStreams > 0 {
+            state = .draining(.shutdown)
+            return [.endOpenStreams(Self.tooOld), .scheduleDeadline(now + limits.drainGrace)]
+        }
+        return [close()]
     }
 
     /// nghttp2 wants neither to read nor to write (GOAWAY exchanged, or a
     /// fatal protocol error).
+    /// A refused connection waits for the peer to close it (see `refuse`).
     mutating func sessionFinished() -> Action {
-        state == .closed || state == .closing ? .none : close()
+        state == .closed || state == .closing || state == .draining(.refused) ? .none : close()
     }
 
     /// The socket closed: free everything, once.
@@ -196,4 +237,5 @@ struct ConnectionStateMachine {
     }
 
     static let shuttingDown = GRPCStatus(.unavailable, "server shutting down")
+    static let tooOld = GRPCStatus(.unavailable, "max connection age reached; reconnect")
 }

@@ -38,16 +38,33 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
     private let publishEnabled: Bool
+    private let access: AccessControl
+    /// Keys this connection made calls with (each counts one connection
+    /// against its key's limit until the connection closes).
+    private var keysHeld: [Grant] = []
+    /// Set when the gateway is over its connection limits: the connection
+    /// gets GOAWAY with this debug data and is closed.
+    private let refusal: String?
+    private let maxAge: TimeAmount?
+    private var maxAgeTimer: Scheduled<Void>?
     #if DEBUG
     private var closeAfterFlush = false
     #else
     @exclusivity(unchecked) private var closeAfterFlush = false
     #endif
 
-    init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger) {
+    init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger, refusal: String? = nil) {
         self.fanout = fanout
         self.logger = logger
         self.publishEnabled = configuration.enablePublish
+        self.access = configuration.access
+        self.refusal = refusal
+        // ±10 %: the connections of a fleet made at the same time do not all
+        // come back at once.
+        self.maxAge = configuration.maxConnectionAge.map { age in
+            let nanos = age.wholeNanoseconds
+            return .nanoseconds(nanos - nanos / 10 + Int64.random(in: 0...max(0, nanos / 5)))
+        }
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = UInt32(configuration.maxConcurrentStreamsPerConnection)
         settings.maxHeaderListSize = UInt32(clamping: configuration.maxHeaderListSize)
@@ -57,7 +74,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             limits: .init(
                 idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.wholeNanoseconds) },
                 drainGrace: .nanoseconds(configuration.shutdownGrace.wholeNanoseconds),
-                minPingInterval: configuration.minPingInterval.map { .nanoseconds($0.wholeNanoseconds) }),
+                maxAgeGrace: .nanoseconds(configuration.maxConnectionAgeGrace.wholeNanoseconds),
+                minPingInterval: configuration.minPingInterval.map { .nanoseconds($0.wholeNanoseconds) },
+                pingsWithoutStreams: configuration.pingsWithoutCalls),
             now: .now())
         self.callContext = CallContext(connection: self, fanout: fanout, limits: .init(configuration), allocator: allocator)
         driver.session.delegate = self
@@ -69,6 +88,15 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         self.context = context
         fanout.stats.connections.add(1, ordering: .relaxed)
         fanout.register(self)
+        if refusal != nil {
+            fanout.stats.connectionsRefused.add(1, ordering: .relaxed)
+            perform(machine.refuse(now: .now()))
+        } else if let maxAge {
+            maxAgeTimer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: maxAge) { [self] in
+                fanout.stats.connectionsAged.add(1, ordering: .relaxed)
+                drain(.maxAge)
+            }
+        }
         if context.channel.isActive { flush() }
     }
 
@@ -130,6 +158,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             }
         }
         for call in calls.values { (call as? HealthWatchCall)?.poll() }
+        for call in calls.values where call.grant.isRevoked {
+            call.end(GRPCStatus(.unauthenticated, "the API key was revoked or its rights changed; reconnect"))
+        }
         let actions = machine.tick(now: now)
         guard !actions.isEmpty else { return }
         perform(actions)
@@ -168,7 +199,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         case .scheduleDeadline(let deadline):
             guard let context else { return }
             drainDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-                perform(machine.deadlinePassed())
+                perform(machine.deadlinePassed(now: .now()))
             }
         case .refuseStream:
             break  // handled where the stream arrives
@@ -180,6 +211,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             requestFlush()
         case .tearDown:
             tearDown()
+        case .refuseConnection(let code, let debug):
+            driver.session.submitGoAway(errorCode: code, debug: debug)
+            requestFlush()
         case .abort(let code, let debug):
             driver.session.submitGoAway(errorCode: code, debug: debug)
             closeAfterFlush = true
@@ -190,8 +224,12 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     /// Frees every call's subscriptions and the nghttp2 session. Once.
     private func tearDown() {
         drainDeadline?.cancel()
+        maxAgeTimer?.cancel()
         let open = calls.values
         calls.removeAll()
+        for call in open { call.grant.releaseStream() }
+        for grant in keysHeld { grant.releaseConnection() }
+        keysHeld.removeAll()
         for deadline in deadlines.values { deadline.cancel() }
         deadlines.removeAll()
         fanout.stats.streams.subtract(open.count, ordering: .relaxed)
@@ -278,27 +316,36 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
         case .rejectGRPC(let status, let extra):
             respondTrailersOnly(streamID: streamID, status, extra: extra)
         case .accept(let deadline):
+            let path = headers[first: ":path"]
+            let grant: Grant
+            if let refusal {
+                respondTrailersOnly(streamID: streamID, GRPCStatus(.resourceExhausted, refusal), extra: [])
+                perform(machine.refusedCallAnswered(refusal))
+                return
+            }
+            switch admit(path: path, authorization: headers[first: "authorization"]) {
+            case .success(let admitted): grant = admitted
+            case .failure(let status):
+                respondTrailersOnly(streamID: streamID, status, extra: [])
+                return
+            }
             if machine.streamOpened(id: streamID) == .refuseStream {
+                grant.releaseStream()
                 driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
                 requestFlush()
                 return
             }
             let call: any GatewayCall
-            if headers[first: ":path"] == GRPCProtocol.publishPath {
-                guard publishEnabled, let publisher = fanout.publish else {
-                    _ = machine.streamClosed(now: .now())
-                    respondTrailersOnly(streamID: streamID, GRPCStatus(.unimplemented, "publishing is turned off on this gateway"), extra: [])
-                    return
-                }
-                call = PublishCall(streamID: streamID, context: callContext, publisher: publisher)
-            } else if headers[first: ":path"] == GRPCProtocol.snapshotPath {
-                call = UnaryCall.snapshot(streamID: streamID, context: callContext)
-            } else if headers[first: ":path"] == GRPCProtocol.healthCheckPath {
+            if path == GRPCProtocol.publishPath {
+                call = PublishCall(streamID: streamID, context: callContext, publisher: fanout.publish!, grant: grant)
+            } else if path == GRPCProtocol.snapshotPath {
+                call = UnaryCall.snapshot(streamID: streamID, context: callContext, grant: grant)
+            } else if path == GRPCProtocol.healthCheckPath {
                 call = UnaryCall.healthCheck(streamID: streamID, context: callContext)
-            } else if headers[first: ":path"] == GRPCProtocol.healthWatchPath {
+            } else if path == GRPCProtocol.healthWatchPath {
                 call = HealthWatchCall(streamID: streamID, context: callContext)
             } else {
-                call = StreamCall(streamID: streamID, context: callContext)
+                call = StreamCall(streamID: streamID, context: callContext, grant: grant)
             }
             calls[streamID] = call
             fanout.stats.streams.add(1, ordering: .relaxed)
@@ -316,6 +363,43 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 }
             }
         }
+    }
+
+    /// Who makes the call, and whether they may: the key (none needed for
+    /// health), the Publish right, and the key's connection and call limits.
+    /// On success one call is counted against the key.
+    private func admit(path: String?, authorization: String?) -> Result<Grant, GRPCStatus> {
+        if path == GRPCProtocol.healthCheckPath || path == GRPCProtocol.healthWatchPath {
+            _ = Grant.healthProbe.acquireStream()
+            return .success(.healthProbe)
+        }
+        let grant: Grant
+        switch access.authenticate(authorization) {
+        case .success(let found): grant = found
+        case .failure(let status):
+            fanout.stats.unauthenticated.add(1, ordering: .relaxed)
+            return .failure(status)
+        }
+        if path == GRPCProtocol.publishPath {
+            guard publishEnabled, fanout.publish != nil else {
+                return .failure(GRPCStatus(.unimplemented, "publishing is turned off on this gateway"))
+            }
+            guard grant.rights.publish != nil else {
+                return .failure(GRPCStatus(.permissionDenied, access.requiresKeys
+                    ? "this API key may not publish"
+                    : "publishing needs an API key with the publish right; this gateway has no keys file (--allow-anonymous-publish lets anyone publish)"))
+            }
+        }
+        if !keysHeld.contains(where: { $0 === grant }) {
+            guard grant.acquireConnection() else {
+                return .failure(GRPCStatus(.resourceExhausted, "this API key has as many connections open as it may (\(grant.rights.limits.connections ?? 0))"))
+            }
+            keysHeld.append(grant)
+        }
+        guard grant.acquireStream() else {
+            return .failure(GRPCStatus(.resourceExhausted, "this API key has as many calls open as it may (\(grant.rights.limits.streams ?? 0))"))
+        }
+        return .success(grant)
     }
 
     private func respondTrailersOnly(streamID: Int32, _ status: GRPCStatus, extra: [HTTP2Header]) {
@@ -338,6 +422,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         deadlines.removeValue(forKey: streamID)?.cancel()
         guard let call = calls.removeValue(forKey: streamID) else { return }
+        call.grant.releaseStream()
         fanout.stats.streams.subtract(1, ordering: .relaxed)
         call.closed()
         perform(machine.streamClosed(now: .now()))
@@ -347,7 +432,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
         perform(machine.pingReceived(now: .now()))
     }
 
-    func sessionDidReceiveGoAway() {
+    func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {
         perform(machine.drain(.peerGoAway, now: .now()))
     }
 

@@ -55,6 +55,10 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_ticks_unroutable_total", s.ticksUnroutable)
         counter("tickgate_deadlines_exceeded_total", s.deadlinesExceeded)
         counter("tickgate_header_lists_refused_total", s.headerListsRefused)
+        counter("tickgate_unauthenticated_total", s.unauthenticated)
+        counter("tickgate_connections_refused_total", s.connectionsRefused)
+        counter("tickgate_connections_aged_total", s.connectionsAged)
+        counter("tickgate_requests_rate_limited_total", s.requestsRateLimited)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])

@@ -57,7 +57,11 @@ extension NGHTTP2Session {
             case NGHTTP2_DATA.rawValue where endStream:
                 me.delegate?.sessionDidReceiveEndStream(streamID: hd.stream_id)
             case NGHTTP2_GOAWAY.rawValue:
-                me.delegate?.sessionDidReceiveGoAway()
+                let goAway = frame.pointee.goaway
+                let debug = goAway.opaque_data_len > 0 && goAway.opaque_data != nil
+                    ? String(decoding: UnsafeBufferPointer(start: goAway.opaque_data, count: min(goAway.opaque_data_len, 1024)), as: UTF8.self)
+                    : ""
+                me.delegate?.sessionDidReceiveGoAway(errorCode: goAway.error_code, debug: debug)
             case NGHTTP2_PING.rawValue where hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
                 me.delegate?.sessionDidReceivePing()
             default:

@@ -11,8 +11,9 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
     /// END_STREAM arrived on a DATA frame (for HEADERS it comes with the headers).
     func sessionDidReceiveEndStream(streamID: Int32)
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32)
-    /// The peer sent GOAWAY: it opens no more streams.
-    func sessionDidReceiveGoAway()
+    /// The peer sent GOAWAY: it opens no more streams (`errorCode` and the
+    /// debug data say why, when it is not a graceful one).
+    func sessionDidReceiveGoAway(errorCode: UInt32, debug: String)
     /// The peer sent a PING (nghttp2 has queued the answer).
     func sessionDidReceivePing()
     /// A header list went past ``NGHTTP2Session/Settings/maxHeaderListSize``:
@@ -21,7 +22,7 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
 }
 
 extension NGHTTP2SessionDelegate {
-    package func sessionDidReceiveGoAway() {}
+    package func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {}
     package func sessionDidReceivePing() {}
     package func sessionDidRefuseHeaderList(streamID: Int32) {}
 }
