@@ -75,7 +75,7 @@ var targets: [Target] = [
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
     // Client library for app developers.
-    .target(name: "TickgateClient", dependencies: ["TickgateModel", "TickgateHTTP2", nioCore, nioPosix]),
+    .target(name: "TickgateClient", dependencies: ["TickgateModel", "TickgateHTTP2", "TickgateTLS", nioCore, nioPosix]),
     // `tickgate bench`: load client, feeder, Kafka floor, per-hop histograms, report.
     .target(
         name: "TickgateBench",
@@ -105,7 +105,7 @@ var targets: [Target] = [
         path: "Tests/TickgateTestSupport"),
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
     .testTarget(name: "TickgateClientTests", dependencies: ["TickgateClient", "TickgateModel"]),
-    .testTarget(name: "TickgateTLSTests", dependencies: ["TickgateTLS"]),
+    .testTarget(name: "TickgateTLSTests", dependencies: ["TickgateTLS", nioCore]),
     .testTarget(
         name: "TickgateHTTP2Tests",
         dependencies: ["TickgateHTTP2", "TickgateModel", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -70,7 +70,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if failure == nil { failure = "\(error)" }
         context.close(promise: nil)
+    }
+
+    /// Why the connection went, when it is known (TLS, a GOAWAY with an error).
+    private var failure: String?
+
+    private var closedError: TickgateClientError {
+        failure.map { .connectionFailed(detail: $0) } ?? .connectionClosed
     }
 
     private func tearDown() {
@@ -78,7 +86,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         closed = true
         let open = streams.values
         streams.removeAll()
-        for stream in open { stream.finish(TickgateClientError.connectionClosed) }
+        for stream in open { stream.finish(closedError) }
         driver.close()
     }
 
@@ -88,7 +96,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         ticks: TickBuffer, statuses: AsyncStream<SymbolStatusUpdate>.Continuation,
         heartbeats: AsyncStream<Int64>.Continuation, resumes: AsyncStream<ResumeStatus>.Continuation
     ) throws(TickgateClientError) -> Int32 {
-        guard !closed else { throw .connectionClosed }
+        guard !closed else { throw closedError }
         let outbound = HTTP2OutboundStream()
         var headers = [
             HTTP2Header(":method", "POST"),
@@ -251,6 +259,16 @@ extension ClientConnectionHandler: NGHTTP2SessionDelegate {
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        stream.finish(errorCode == 0 ? TickgateClientError.connectionClosed : TickgateClientError.reset(errorCode: errorCode))
+        if let failure {
+            stream.finish(TickgateClientError.connectionFailed(detail: failure))
+        } else {
+            stream.finish(errorCode == 0 ? TickgateClientError.connectionClosed : TickgateClientError.reset(errorCode: errorCode))
+        }
+    }
+
+    func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {
+        guard errorCode != 0, failure == nil else { return }
+        let name = HTTP2ErrorCode(rawValue: errorCode).map { "\($0)" } ?? "error \(errorCode)"
+        failure = "the gateway sent GOAWAY \(name)\(debug.isEmpty ? "" : ": \(debug.prefix(200))")"
     }
 }

@@ -11,6 +11,8 @@ public enum TickgateClientError: Error, CustomStringConvertible, Equatable {
     case reset(errorCode: UInt32)
     /// The connection closed with the call still open.
     case connectionClosed
+    /// The connection failed for this reason (TLS, a GOAWAY with an error).
+    case connectionFailed(detail: String)
     /// The server answered with something that is not gRPC.
     case protocolViolation(String)
     /// The connection cannot open another stream.
@@ -31,6 +33,8 @@ public enum TickgateClientError: Error, CustomStringConvertible, Equatable {
                 : "the gateway reset the stream (HTTP/2 error \(code))"
         case .connectionClosed:
             return "the connection to the gateway closed"
+        case .connectionFailed(let detail):
+            return "the connection to the gateway failed: \(detail)"
         case .protocolViolation(let detail):
             return "unexpected answer from the gateway: \(detail)"
         case .tooManyStreams:

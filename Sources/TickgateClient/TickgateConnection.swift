@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import TickgateHTTP2
+import TickgateTLS
 public import TickgateModel
 
 /// One HTTP/2 connection to a Tickgate gateway. Open as many streams on it
@@ -36,14 +37,28 @@ public final class TickgateConnection: Sendable {
         maxMessageSize: Int = 4 * 1024 * 1024, maxBufferedTicks: Int = 8192, receiveWindow: Int = 4 << 20
     ) async throws(TickgateClientError) -> TickgateConnection {
         let address = "\(host):\(port)"
+        let tls: TLSContext?
+        do {
+            tls = try credentials.tls.map { options throws(TLSError) in
+                var certificate: TLSConfiguration.CertificateFiles? = nil
+                if let chain = options.certificateFile {
+                    certificate = .init(chain: chain, key: options.privateKeyFile ?? chain)
+                }
+                return try TLSContext(.grpcClient(serverName: options.serverName ?? host, trustedCAFile: options.caFile, certificate: certificate))
+            }
+        } catch {
+            throw .cannotConnect(address: address, detail: "\(error)")
+        }
+        let scheme = tls == nil ? "http" : "https"
         do {
             let (channel, handler) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.nanoseconds(connectTimeout.wholeNanoseconds))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
                         let handler = ClientConnectionHandler(
-                            authority: address, apiKey: credentials.apiKey, maxMessageSize: maxMessageSize, receiveWindow: max(65_535, receiveWindow))
+                            authority: address, scheme: scheme, apiKey: credentials.apiKey, maxMessageSize: maxMessageSize, receiveWindow: max(65_535, receiveWindow))
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }

@@ -6,6 +6,7 @@ import TickgateHTTP2
 import TickgateMetrics
 import TickgateModel
 import TickgateKafka
+public import TickgateTLS
 
 /// The gateway: reads every partition of the ticks topic and streams ticks
 /// to gRPC clients over HTTP/2 (h2c with prior knowledge).
@@ -27,13 +28,15 @@ public final class Gateway: Sendable {
     private let replay: ReplayService?
     private let health: GatewayHealth
     private let logger: Logger
+    private let tls: ServerTLS?
 
     private init(
         configuration: GatewayConfiguration, stats: GatewayStats, group: MultiThreadedEventLoopGroup,
         serverChannel: any Channel, metricsChannel: (any Channel)?, reader: KafkaPartitionReader,
         metrics: GatewayMetrics, publish: PublishCoordinator?, loops: [TickIngress.Loop], replay: ReplayService?,
-        health: GatewayHealth, logger: Logger
+        health: GatewayHealth, logger: Logger, tls: ServerTLS?
     ) {
+        self.tls = tls
         self.replay = replay
         self.health = health
         self.loops = loops
@@ -59,6 +62,11 @@ public final class Gateway: Sendable {
     /// Connects to Kafka (bounded by `kafka.connectTimeout`), binds the
     /// listener, then starts reading at the live end of every partition.
     public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
+        let tls = try configuration.tls.map { tls throws(TLSError) in try ServerTLS(tls.configuration) }
+        if tls == nil, !Self.isLoopback(configuration.host) {
+            logger.warning("listening on \(configuration.host) without TLS: anyone on the network can read the traffic and its API keys (give a certificate and key to serve TLS)")
+        }
+        let refusals = RateLimitedLogger(logger: logger)
         let reader = try await runOnDedicatedThread(name: "kafka-connect") { () throws(KafkaError) in
             try KafkaPartitionReader(
                 configuration: configuration.kafka, topic: configuration.topic,
@@ -137,7 +145,11 @@ public final class Gateway: Sendable {
                     let address = channel.remoteAddress?.ipAddress ?? ""
                     let refusal = limiter.admit(address)
                     if refusal == nil { channel.closeFuture.whenComplete { _ in limiter.release(address) } }
-                    let handler = GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: logger, refusal: refusal)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try tls.context.makeHandler())
+                    }
+                    let handler = GatewayConnectionHandler(
+                        configuration: configuration, fanout: fanout, logger: logger, refusals: refusals, refusal: refusal)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -179,7 +191,19 @@ public final class Gateway: Sendable {
         return Gateway(
             configuration: configuration, stats: stats, group: group, serverChannel: serverChannel,
             metricsChannel: metricsChannel, reader: reader, metrics: metrics, publish: publishCoordinator,
-            loops: loops, replay: replay, health: health, logger: logger)
+            loops: loops, replay: replay, health: health, logger: logger, tls: tls)
+    }
+
+    /// Reads the certificate and key files again, for connections from now
+    /// on (SIGHUP); open connections stay. A bad file changes nothing.
+    public func reloadTLS() throws(TLSError) {
+        try tls?.reload()
+    }
+
+    public var servesTLS: Bool { tls != nil }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// Number of partitions being read.

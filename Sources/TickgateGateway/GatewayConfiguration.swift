@@ -7,6 +7,9 @@ public struct GatewayConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 picks a free port (tests).
     public var port: Int = 50051
+    /// Serve gRPC over TLS (ALPN h2 required; reloaded with
+    /// `Gateway.reloadTLS()`); nil: h2c, for local use.
+    public var tls: GatewayTLS? = nil
     public var kafka: KafkaConfiguration
     public var topic: String = "ticks"
     /// Event loops serving connections. The Kafka reader has its own thread.

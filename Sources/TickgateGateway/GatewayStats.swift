@@ -39,6 +39,9 @@ public final class GatewayStats: Sendable {
     let connectionsAged = Atomic<Int>(0)
     /// Subscribe or unsubscribe requests refused over the per-stream rate.
     let requestsRateLimited = Atomic<Int>(0)
+    /// TLS connections refused (handshake failed or timed out, no ALPN h2,
+    /// no valid client certificate).
+    let tlsRefused = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -102,6 +105,7 @@ public final class GatewayStats: Sendable {
         public var connectionsRefused: Int
         public var connectionsAged: Int
         public var requestsRateLimited: Int
+        public var tlsRefused: Int
     }
 
     public var snapshot: Snapshot {
@@ -132,6 +136,7 @@ public final class GatewayStats: Sendable {
             unauthenticated: unauthenticated.load(ordering: .relaxed),
             connectionsRefused: connectionsRefused.load(ordering: .relaxed),
             connectionsAged: connectionsAged.load(ordering: .relaxed),
-            requestsRateLimited: requestsRateLimited.load(ordering: .relaxed))
+            requestsRateLimited: requestsRateLimited.load(ordering: .relaxed),
+            tlsRefused: tlsRefused.load(ordering: .relaxed))
     }
 }

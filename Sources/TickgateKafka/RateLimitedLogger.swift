@@ -20,7 +20,11 @@ public final class RateLimitedLogger: Sendable {
         self.interval = interval
     }
 
-    public func log(level: Logger.Level, kind: String, _ text: @autoclosure () -> String, now: ContinuousClock.Instant = .now) {
+    /// `file` names the caller's module as the line's source.
+    public func log(
+        level: Logger.Level, kind: String, _ text: @autoclosure () -> String, now: ContinuousClock.Instant = .now,
+        file: String = #fileID, function: String = #function, line: UInt = #line
+    ) {
         guard logger.logLevel <= level else { return }
         let suppressed: Int? = entries.withLock { entries in
             if var entry = entries[kind], now - entry.lastLogged < interval {
@@ -34,6 +38,6 @@ public final class RateLimitedLogger: Sendable {
         }
         guard let suppressed else { return }
         let suffix = suppressed > 0 ? " (\(suppressed) more of this kind since the last report)" : ""
-        logger.log(level: level, "\(text())\(suffix)")
+        logger.log(level: level, "\(text())\(suffix)", file: file, function: function, line: line)
     }
 }

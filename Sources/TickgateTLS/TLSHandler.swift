@@ -9,15 +9,19 @@ public final class TLSContext: Sendable {
         self.context = try OpenSSLContext(configuration)
     }
 
-    /// A handler for one connection; put it first in the channel's pipeline.
-    public func makeHandler() throws(TLSError) -> TLSHandler {
-        TLSHandler(connection: try OpenSSLConnection(context: context))
+    /// A handler for one connection; put it first in the channel's
+    /// pipeline. A handshake not done within `handshakeTimeout` closes
+    /// the connection (a peer that starts one and never finishes holds
+    /// nothing for long).
+    public func makeHandler(handshakeTimeout: TimeAmount? = .seconds(10)) throws(TLSError) -> TLSHandler {
+        TLSHandler(connection: try OpenSSLConnection(context: context), handshakeTimeout: handshakeTimeout)
     }
 }
 
 /// TLS over one NIO channel, through OpenSSL with memory BIOs: ciphertext
 /// below, plaintext above. Writes made before the handshake completes wait
-/// and go out after it.
+/// and go out after it. With ALPN h2 configured, a server refuses a client
+/// that did not negotiate it (the error says so).
 public final class TLSHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -25,35 +29,50 @@ public final class TLSHandler: ChannelDuplexHandler {
     public typealias OutboundOut = ByteBuffer
 
     private let connection: OpenSSLConnection
+    private let handshakeTimeout: TimeAmount?
+    private var handshakeTimer: Scheduled<Void>?
     private var handshakeDone = false
     private var failed = false
     private var pending: [(ByteBuffer, EventLoopPromise<Void>?)] = []
 
-    init(connection: OpenSSLConnection) {
+    init(connection: OpenSSLConnection, handshakeTimeout: TimeAmount?) {
         self.connection = connection
+        self.handshakeTimeout = handshakeTimeout
     }
 
+    /// What ALPN settled on, once the handshake is done.
+    public var negotiatedProtocol: String? { connection.negotiatedProtocol }
+
     public func channelActive(context: ChannelHandlerContext) {
-        advanceHandshake(context: context)
+        startHandshake(context: context)
         context.fireChannelActive()
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { advanceHandshake(context: context) }
+        if context.channel.isActive { startHandshake(context: context) }
+    }
+
+    private func startHandshake(context: ChannelHandlerContext) {
+        if handshakeTimer == nil, !handshakeDone, let handshakeTimeout {
+            handshakeTimer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: handshakeTimeout) { [self] in
+                guard !handshakeDone else { return }
+                fail(context: context, "handshake not finished within \(handshakeTimeout.nanoseconds / 1_000_000) ms")
+            }
+        }
+        advanceHandshake(context: context)
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
         let bytes = unwrapInboundIn(data)
         bytes.withUnsafeReadableBytes { connection.feed($0) }
         if !handshakeDone {
             advanceHandshake(context: context)
             guard handshakeDone else { return }
         }
-        var plain: [UInt8] = []
+        var plain = context.channel.allocator.buffer(capacity: 0)
         let progress = connection.read(into: &plain)
-        if !plain.isEmpty {
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plain)))
-        }
+        if plain.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plain)) }
         flushCiphertext(context: context, promise: nil)
         switch progress {
         case .done:
@@ -87,6 +106,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
         failPending(TLSError(detail: "connection closed"))
         connection.close()
         context.fireChannelInactive()
@@ -95,7 +115,15 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func advanceHandshake(context: ChannelHandlerContext) {
         switch connection.handshake() {
         case .done:
+            if case .server = connection.context.configuration.role, connection.context.configuration.alpnH2,
+                connection.negotiatedProtocol != "h2"
+            {
+                flushCiphertext(context: context, promise: nil)
+                fail(context: context, "the client did not negotiate ALPN h2 (gRPC needs HTTP/2 over TLS)")
+                return
+            }
             handshakeDone = true
+            handshakeTimer?.cancel()
             flushCiphertext(context: context, promise: nil)
             let waiting = pending
             pending.removeAll()
@@ -119,18 +147,19 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     private func flushCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        var out: [UInt8] = []
+        var out = context.channel.allocator.buffer(capacity: 0)
         connection.drainOutput(into: &out)
-        if out.isEmpty {
+        if out.readableBytes == 0 {
             promise?.succeed(())
             return
         }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(out), promise: promise)
     }
 
     private func fail(context: ChannelHandlerContext, _ detail: String) {
         guard !failed else { return }
         failed = true
+        handshakeTimer?.cancel()
         let error = TLSError(detail: detail)
         failPending(error)
         context.fireErrorCaught(error)

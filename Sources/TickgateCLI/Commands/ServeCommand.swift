@@ -26,6 +26,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not serve Publish at all (UNIMPLEMENTED), whatever the keys allow.")
     var noPublish = false
 
+    @Option(help: "Serve gRPC over TLS with this certificate chain (PEM; ALPN h2 required). Reloaded on SIGHUP.")
+    var tlsCert: String?
+
+    @Option(help: "The certificate's private key (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "Mutual TLS: every client presents a certificate that chains to these CAs (PEM).")
+    var tlsClientCa: String?
+
     @Option(help: "API keys file (JSON, see the README); every call then needs a key. Reloaded on SIGHUP.")
     var apiKeys: String?
 
@@ -120,6 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard idleTimeout >= 0, minPingInterval >= 0, maxConnectionAge >= 0, maxConnectionAgeGrace >= 0 else {
             throw ValidationError("--idle-timeout, --min-ping-interval, --max-connection-age and --max-connection-age-grace must be 0 or more")
         }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsClientCa != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
         if apiKeys != nil && allowAnonymousPublish {
             throw ValidationError("--allow-anonymous-publish is for gateways without --api-keys; give the publishing key the publish right instead")
         }
@@ -171,6 +182,9 @@ struct ServeCommand: AsyncParsableCommand {
             access = AccessControl(anonymousPublish: allowAnonymousPublish)
         }
         configuration.access = access
+        if let tlsCert, let tlsKey {
+            configuration.tls = GatewayTLS(certificateChainFile: tlsCert, privateKeyFile: tlsKey, clientCAFile: tlsClientCa)
+        }
         configuration.staleAfter = staleAfter > 0 ? .nanoseconds(Int64(staleAfter * 1e9)) : nil
         if let symbols {
             configuration.symbolCatalog = Set(try SymbolList.parse([symbols], option: "--symbols").map(\.rawValue))
@@ -181,13 +195,13 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw failure("\(error)")
         }
-        printOut("gateway listening on \(HostPort(host: gateway.host, port: gateway.port)) (gRPC over h2c), reading \(gateway.partitionCount) partition(s) of \(kafka.topic) from \(kafka.brokers)")
+        printOut("gateway listening on \(HostPort(host: gateway.host, port: gateway.port)) (gRPC over \(gateway.servesTLS ? tlsClientCa != nil ? "TLS, client certificates required" : "TLS" : "h2c")), reading \(gateway.partitionCount) partition(s) of \(kafka.topic) from \(kafka.brokers)")
         if let metricsPort = gateway.metricsPort {
             printOut("metrics on http://\(HostPort(host: metricsListen.host, port: metricsPort))/metrics")
         }
-        if let apiKeys {
-            printOut("API keys: \(access.keyCount) from \(apiKeys) (reloaded on SIGHUP); every call needs one")
-            Hangup.onSignal {
+        let apiKeys = self.apiKeys
+        Hangup.onSignal {
+            if let apiKeys {
                 do {
                     let count = try access.reload()
                     logger.notice("reloaded \(count) API key(s) from \(apiKeys)")
@@ -195,6 +209,17 @@ struct ServeCommand: AsyncParsableCommand {
                     logger.error("keys file not reloaded, the previous keys stay: \(error)")
                 }
             }
+            if gateway.servesTLS {
+                do {
+                    try gateway.reloadTLS()
+                    logger.notice("reloaded the TLS certificate and key; new connections use them")
+                } catch {
+                    logger.error("TLS certificate not reloaded, the previous one stays: \(error)")
+                }
+            }
+        }
+        if let apiKeys {
+            printOut("API keys: \(access.keyCount) from \(apiKeys) (reloaded on SIGHUP); every call needs one")
         } else {
             printOut("no API keys: anyone who can reach the port may subscribe; Publish is \(noPublish ? "off" : allowAnonymousPublish ? "open to anyone (--allow-anonymous-publish)" : "refused (give --api-keys, or --allow-anonymous-publish)")")
         }

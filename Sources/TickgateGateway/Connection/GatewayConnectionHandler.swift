@@ -3,6 +3,8 @@ import Synchronization
 import Logging
 import NIOCore
 import TickgateHTTP2
+import TickgateKafka
+import TickgateTLS
 
 /// One client connection: an nghttp2 server session driven by NIO through
 /// ``HTTP2ChannelDriver``, with its lifecycle in ``ConnectionStateMachine``.
@@ -14,6 +16,8 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     let driver: HTTP2ChannelDriver
     private let fanout: LoopFanout
     private let logger: Logger
+    /// Connections refused before HTTP/2 (TLS): a line per kind now and then.
+    private let refusals: RateLimitedLogger
     #if DEBUG
     private var machine: ConnectionStateMachine
     #else
@@ -53,9 +57,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var closeAfterFlush = false
     #endif
 
-    init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger, refusal: String? = nil) {
+    init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger, refusals: RateLimitedLogger, refusal: String? = nil) {
         self.fanout = fanout
         self.logger = logger
+        self.refusals = refusals
         self.publishEnabled = configuration.enablePublish
         self.access = configuration.access
         self.refusal = refusal
@@ -136,7 +141,15 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error: \(error)")
+        if let error = error as? TLSError {
+            fanout.stats.tlsRefused.add(1, ordering: .relaxed)
+            let peer = context.channel.remoteAddress?.ipAddress ?? "?"
+            // One line per kind of refusal now and then (the details are
+            // OpenSSL's fixed texts, so the kinds are few).
+            refusals.log(level: .notice, kind: String(error.detail.prefix(80)), "refused a TLS connection from \(peer): \(error.detail)")
+        } else {
+            logger.debug("connection error: \(error)")
+        }
         perform(.close)
     }
 

@@ -29,7 +29,8 @@ public final class FanoutBenchCore {
 
     /// A gateway connection handler serving this fan-out.
     public func makeConnectionHandler() -> any ChannelHandler {
-        GatewayConnectionHandler(configuration: configuration, fanout: fanout, logger: Logger(label: "bench"))
+        GatewayConnectionHandler(
+            configuration: configuration, fanout: fanout, logger: Logger(label: "bench"), refusals: RateLimitedLogger(logger: Logger(label: "bench")))
     }
 
     /// Makes the pairs (venue "synthetic") known, as ticks of them would.

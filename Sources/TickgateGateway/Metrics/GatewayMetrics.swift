@@ -59,6 +59,7 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_connections_refused_total", s.connectionsRefused)
         counter("tickgate_connections_aged_total", s.connectionsAged)
         counter("tickgate_requests_rate_limited_total", s.requestsRateLimited)
+        counter("tickgate_tls_refused_total", s.tlsRefused)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])

@@ -1,8 +1,10 @@
 import COpenSSL
+import NIOCore
 
 /// One `SSL` with two memory BIOs: ciphertext in from the socket, ciphertext
 /// out to the socket. The only type here that owns an `SSL`; it lives on
-/// one event loop. `close` frees it exactly once.
+/// one event loop. `close` frees it exactly once. Bytes go straight between
+/// OpenSSL and `ByteBuffer`s: no intermediate arrays.
 final class OpenSSLConnection {
     private var ssl: OpaquePointer?
     /// Owned by `ssl`: freed with it, so every use checks `ssl` first.
@@ -33,6 +35,7 @@ final class OpenSSLConnection {
             guard SSL_set1_host(ssl, serverName) == 1 else {       // hostname verification
                 throw TLSError(detail: "cannot verify host name \(serverName)")
             }
+            if context.configuration.alpnH2 { _ = tickgate_SSL_offer_alpn_h2(ssl) }
             SSL_set_connect_state(ssl)
         case .server:
             SSL_set_accept_state(ssl)
@@ -56,13 +59,13 @@ final class OpenSSLConnection {
     /// Ciphertext OpenSSL wants sent, appended to `out`. Nothing once
     /// closed: the BIOs went with the `SSL` (a close after the peer went
     /// away used to read a freed BIO here).
-    func drainOutput(into out: inout [UInt8]) {
+    func drainOutput(into out: inout ByteBuffer) {
         guard ssl != nil else { return }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32($0.count)) }
+        while case let pending = Int(BIO_ctrl_pending(output)), pending > 0 {
+            let n = out.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
+                Int(max(0, BIO_read(output, target.baseAddress, Int32(clamping: target.count))))
+            }
             guard n > 0 else { return }
-            out.append(contentsOf: chunk[0..<Int(n)])
         }
     }
 
@@ -74,18 +77,28 @@ final class OpenSSLConnection {
         return progress(SSL_get_error(ssl, rc), verifying: true)
     }
 
+    /// The protocol ALPN settled on ("h2"), or nil.
+    var negotiatedProtocol: String? {
+        guard let ssl else { return nil }
+        var name = [CChar](repeating: 0, count: 32)
+        let length = tickgate_SSL_alpn_selected(ssl, &name, UInt32(name.count))
+        guard length > 0 else { return nil }
+        return String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Decrypts what is available into `out`.
-    func read(into out: inout [UInt8]) -> Progress {
+    func read(into out: inout ByteBuffer) -> Progress {
         guard let ssl else { return .failed("closed") }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             ERR_clear_error()
-            let n = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-            if n > 0 {
-                out.append(contentsOf: chunk[0..<Int(n)])
-                continue
+            var error: Int32 = 0
+            _ = out.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { target in
+                let n = SSL_read(ssl, target.baseAddress, Int32(clamping: target.count))
+                if n > 0 { return Int(n) }
+                error = SSL_get_error(ssl, n)
+                return 0
             }
-            let error = SSL_get_error(ssl, n)
+            if error == 0 { continue }
             if error == SSL_ERROR_ZERO_RETURN { return .done }  // close_notify
             return progress(error, verifying: false)
         }
@@ -97,7 +110,7 @@ final class OpenSSLConnection {
         var offset = 0
         while offset < bytes.count {
             ERR_clear_error()
-            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(bytes.count - offset))
+            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
             guard n > 0 else { return progress(SSL_get_error(ssl, n), verifying: false) }
             offset += Int(n)
         }

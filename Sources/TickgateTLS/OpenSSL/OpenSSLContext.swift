@@ -21,18 +21,38 @@ final class OpenSSLContext: @unchecked Sendable {
             guard SSL_CTX_set_default_verify_paths(context) == 1 else {
                 throw TLSError(detail: "cannot load the system's CA certificates: \(openSSLErrors())")
             }
+            if let certificate = configuration.clientCertificate {
+                try Self.use(certificate.chain, certificate.key, in: context)
+            }
         case .server(let chain, let key):
-            guard SSL_CTX_use_certificate_chain_file(context, chain) == 1 else {
-                throw TLSError(detail: "cannot load certificate chain \(chain): \(openSSLErrors())")
-            }
-            guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
-                throw TLSError(detail: "cannot load private key \(key): \(openSSLErrors())")
-            }
+            try Self.use(chain, key, in: context)
+            if configuration.alpnH2 { tickgate_SSL_CTX_require_alpn_h2(context) }
         }
         if let ca = configuration.trustedCAFile {
             guard SSL_CTX_load_verify_locations(context, ca, nil) == 1 else {
                 throw TLSError(detail: "cannot load CA file \(ca): \(openSSLErrors())")
             }
+            if isServer, configuration.requireClientCertificate {
+                guard let names = SSL_load_client_CA_file(ca) else {
+                    throw TLSError(detail: "no CA certificate in \(ca): \(openSSLErrors())")
+                }
+                SSL_CTX_set_client_CA_list(context, names)  // the context owns the list
+                SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            }
+        } else if isServer, configuration.requireClientCertificate {
+            throw TLSError(detail: "mutual TLS needs the CA file client certificates chain to")
+        }
+    }
+
+    private static func use(_ chain: String, _ key: String, in context: OpaquePointer) throws(TLSError) {
+        guard SSL_CTX_use_certificate_chain_file(context, chain) == 1 else {
+            throw TLSError(detail: "cannot load certificate chain \(chain): \(openSSLErrors())")
+        }
+        guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
+            throw TLSError(detail: "cannot load private key \(key): \(openSSLErrors())")
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else {
+            throw TLSError(detail: "private key \(key) does not match certificate \(chain): \(openSSLErrors())")
         }
     }
 
