@@ -80,7 +80,7 @@ var targets: [Target] = [
     .target(
         name: "TickgateBench",
         dependencies: [
-            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateFeeds", nioCore, nioPosix, logging,
+            "TickgateModel", "TickgateKafka", "TickgateHTTP2", "TickgateFeeds", "TickgateTLS", nioCore, nioPosix, logging,
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
     // The `tickgate` command.

@@ -2,7 +2,7 @@
 # Every C call stays inside its library's thin internal layer:
 #   librdkafka  → Sources/TickgateKafka/RDKafka/
 #   nghttp2     → Sources/TickgateHTTP2/NGHTTP2/
-#   protobuf-c  → Sources/TickgateModel/ProtobufC/   (and generated tickgate__v1__*, grpc__health__v1__* symbols)
+#   protobuf-c  → Sources/TickgateModel/ProtobufC/   (and the generated tickgate__*, grpc__* symbols)
 #   OpenSSL     → Sources/TickgateTLS/OpenSSL/
 # Fails, listing each leak, when a C symbol or C module import appears in
 # any other Swift file of Sources/, Tests/ or Benchmarks/.
@@ -23,7 +23,7 @@ check() {  # check LAYER_DIR REGEX DESCRIPTION
 
 check Sources/TickgateKafka/RDKafka '\brd_kafka_[a-z_]+|\bRD_KAFKA_[A-Z_]+|^\s*(@?[a-z]+ )*import CRDKafka\b' "librdkafka"
 check Sources/TickgateHTTP2/NGHTTP2 '\bnghttp2_[a-z_]+|\bNGHTTP2_[A-Z_]+|^\s*(@?[a-z]+ )*import CNGHTTP2\b' "nghttp2"
-check Sources/TickgateModel/ProtobufC '\bprotobuf_c_[a-z_]+|\bPROTOBUF_C_[A-Z_]+|\b(tickgate__v1|grpc__health__v1)__[a-z_]+|\b(Tickgate__V1|Grpc__Health__V1)__[A-Za-z_]+|^\s*(@?[a-z]+ )*import C(ProtobufC|TickgateProto)\b' "protobuf-c"
+check Sources/TickgateModel/ProtobufC '\bprotobuf_c_[a-z_]+|\bPROTOBUF_C_[A-Z_]+|\b(tickgate|grpc)__[a-z0-9_]+|\b(Tickgate|Grpc)__[A-Za-z0-9_]+|\b(TICKGATE|GRPC)__[A-Z0-9_]+|\btickgate_descriptor_set|^\s*(@?[a-z]+ )*import C(ProtobufC|TickgateProto)\b' "protobuf-c"
 check Sources/TickgateTLS/OpenSSL '\b(SSL|SSL_CTX|EVP|BIO|ERR|X509|OPENSSL|TLS)_[A-Za-z0-9_]+\(|^\s*(@?[a-z]+ )*import COpenSSL\b' "OpenSSL"
 
 if ((status == 0)); then echo "check-c-layers: every C call is inside its layer"; fi

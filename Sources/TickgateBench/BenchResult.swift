@@ -32,6 +32,8 @@ public struct BenchResult: Sendable, Codable {
     public var requestErrors: Int
     /// `stall`: streams that never read, beside the measured ones.
     public var stalledStreams: Int = 0
+    /// The load client spoke TLS to the gateway.
+    public var tls: Bool = false
     /// Gateway RSS when the measured window opened and when it closed.
     public var gatewayRSSAtWindowStartKiB: Int? = nil
     public var gatewayRSSAtWindowEndKiB: Int? = nil

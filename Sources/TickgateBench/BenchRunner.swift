@@ -7,6 +7,7 @@ import Synchronization
 import TickgateFeeds
 import TickgateKafka
 import TickgateModel
+import TickgateTLS
 
 public struct BenchOptions: Sendable {
     public var scenario: BenchScenario
@@ -25,6 +26,10 @@ public struct BenchOptions: Sendable {
     public var command: String = ""
     /// Streams that subscribe to every symbol and never read (`stall`).
     public var stalledStreams: Int = 0
+    /// Measure over TLS: a started gateway gets a certificate made for the
+    /// run (the openssl command); a given one needs `tlsCAFile`.
+    public var tls = false
+    public var tlsCAFile: String?
 
     public init(scenario: BenchScenario, executable: String, outputDirectory: String) {
         self.scenario = scenario
@@ -60,13 +65,25 @@ public enum BenchRunner {
         var child: GatewayProcess? = nil
         let host: String
         let port: Int
+        var tlsClient: TLSContext? = nil
+        var gatewayArguments: [String] = []
+        if options.tls {
+            if options.stalledStreams > 0 { throw BenchError.gateway("the stalled streams do not speak TLS; run stall without --tls") }
+            var caFile = options.tlsCAFile
+            if options.gateway == nil {
+                let (certificate, key) = try BenchCertificate.make(in: options.outputDirectory + "/tls")
+                gatewayArguments = ["--tls-cert", certificate, "--tls-key", key]
+                caFile = certificate
+            }
+            tlsClient = try TLSContext(.grpcClient(serverName: options.gateway?.host ?? "127.0.0.1", trustedCAFile: caFile))
+        }
         if let given = options.gateway {
             (host, port) = given
         } else {
             let launched = try await GatewayProcess.launch(
                 executable: options.executable, brokers: brokers, topic: options.topic,
                 threads: options.gatewayThreads, cpu: options.gatewayCPU,
-                logPath: options.outputDirectory + "/gateway.log")
+                logPath: options.outputDirectory + "/gateway.log", extraArguments: gatewayArguments)
             child = launched
             (host, port) = ("127.0.0.1", launched.port)
         }
@@ -76,7 +93,7 @@ public enum BenchRunner {
         let floor = try await KafkaFloor(configuration: kafka, topic: options.topic, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         progress("connecting \(scenario.connections) connection(s), \(scenario.streams) stream(s) to \(host):\(port)")
-        let client = try await LoadClient.connect(scenario: scenario, host: host, port: port, group: group)
+        let client = try await LoadClient.connect(scenario: scenario, host: host, port: port, group: group, tls: tlsClient)
         let subscribed = try await waitUntil(timeout: .seconds(120)) {
             try await client.withRecorder { $0.acks } >= scenario.streams
         }
@@ -187,7 +204,7 @@ public enum BenchRunner {
             gatewayPeakRSSKiB: final?.peakRSSKiB,
             gatewayRSSPerConnectionKiB: rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(scenario.connections) } },
             lost: snapshot.6, duplicated: snapshot.2, outOfOrder: snapshot.3, unexpected: snapshot.4,
-            unstamped: snapshot.7, requestErrors: snapshot.5, stalledStreams: options.stalledStreams,
+            unstamped: snapshot.7, requestErrors: snapshot.5, stalledStreams: options.stalledStreams, tls: options.tls,
             gatewayRSSAtWindowStartKiB: rssAtStart, gatewayRSSAtWindowEndKiB: rssAtEnd)
         return (result, histograms)
     }

@@ -16,11 +16,13 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Starts the gateway (pinned to `cpu` with taskset when given) and
     /// waits for its "listening" line.
-    static func launch(executable: String, brokers: String, topic: String, threads: Int, cpu: Int?, logPath: String) async throws -> GatewayProcess {
+    static func launch(
+        executable: String, brokers: String, topic: String, threads: Int, cpu: Int?, logPath: String, extraArguments: [String] = []
+    ) async throws -> GatewayProcess {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let process = Process()
-        var arguments = [executable, "serve", "--brokers", brokers, "--topic", topic, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--threads", String(threads)]
+        var arguments = [executable, "serve", "--brokers", brokers, "--topic", topic, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--threads", String(threads)] + extraArguments
         if let cpu, FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
             arguments = ["-c", String(cpu)] + arguments

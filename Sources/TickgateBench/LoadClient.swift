@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import TickgateHTTP2
 import TickgateModel
+import TickgateTLS
 
 /// The bench's gRPC client: many connections and streams on one event loop,
 /// an nghttp2 client session per connection, and wire-level probing of each
@@ -31,10 +32,12 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     private var session: NGHTTP2Session { driver.session }
     private let slots: [Int]
     private let authority: String
+    private let scheme: String
     private var streams: [Int32: StreamState] = [:]
     private var context: ChannelHandlerContext?
 
-    init(recorder: BenchRecorder, slots: [Int], authority: String) {
+    init(recorder: BenchRecorder, slots: [Int], authority: String, https: Bool = false) {
+        self.scheme = https ? "https" : "http"
         self.recorder = recorder
         self.slots = slots
         self.authority = authority
@@ -59,7 +62,7 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     /// Opens one stream per slot and subscribes it to its symbols.
     private func open() {
         let headers = [
-            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"),
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
             HTTP2Header(":path", GRPCProtocol.streamPath), HTTP2Header(":authority", authority),
             HTTP2Header("content-type", GRPCProtocol.contentType), HTTP2Header("te", "trailers"),
         ]
@@ -143,7 +146,9 @@ final class LoadClient: Sendable {
         self.channels = channels
     }
 
-    static func connect(scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup) async throws -> LoadClient {
+    static func connect(
+        scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup, tls: TLSContext? = nil
+    ) async throws -> LoadClient {
         let eventLoop = group.next()
         let recorder = try await eventLoop.submit { NIOLoopBound(BenchRecorder(scenario: scenario), eventLoop: eventLoop) }.get()
         var channels: [any Channel] = []
@@ -163,7 +168,8 @@ final class LoadClient: Sendable {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            let handler = LoadClientHandler(recorder: recorder.value, slots: slots, authority: authority)
+                            if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
+                            let handler = LoadClientHandler(recorder: recorder.value, slots: slots, authority: authority, https: tls != nil)
                             try channel.pipeline.syncOperations.addHandler(handler)
                         }
                     }

@@ -5,8 +5,13 @@ package enum GRPCProtocol {
     package static let snapshotPath = "/tickgate.v1.PriceStream/GetSnapshot"
     package static let healthCheckPath = "/grpc.health.v1.Health/Check"
     package static let healthWatchPath = "/grpc.health.v1.Health/Watch"
+    package static let reflectionPaths: Set<String> = [
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    ]
     /// Every method the gateway serves.
-    package static let servedPaths: Set<String> = [streamPath, publishPath, snapshotPath, healthCheckPath, healthWatchPath]
+    package static let servedPaths: Set<String> = Set([streamPath, publishPath, snapshotPath, healthCheckPath, healthWatchPath])
+        .union(reflectionPaths)
     package static let contentType = "application/grpc"
     /// Encodings this implementation accepts in `grpc-encoding`.
     package static let acceptedEncodings = "identity"

@@ -48,9 +48,12 @@ struct AccessTests {
         let snapshot = try await RawGRPCClient.call(
             port: harness.port, path: "/tickgate.v1.PriceStream/GetSnapshot", body: Self.snapshotBody(["BTC-USD"]))
         #expect(snapshot.grpcStatus == 16)
+        let reflection = try await RawGRPCClient.call(
+            port: harness.port, path: "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", body: [], headersOnly: true)
+        #expect(reflection.grpcStatus == 16, "the schema is for key holders too")
         let (health, status) = try await HealthTests.check(harness.port, "")
         #expect(health == 0 && status == .serving)
-        #expect(harness.gateway.stats.snapshot.unauthenticated == 4)
+        #expect(harness.gateway.stats.snapshot.unauthenticated == 5)
 
         // The client library sends the key.
         let client = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)

@@ -40,6 +40,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "CPU the started gateway is pinned to (taskset).") var gatewayCPU: Int = 1
     @Flag(help: "Do not pin the started gateway to a CPU.") var noPin = false
     @Option(help: "Directory for the result files.") var out: String = "bench-results"
+    @Flag(help: "Measure over TLS (a started gateway gets a certificate made for the run with the openssl command).") var tls = false
+    @Option(help: "With --tls and --gateway: the CA (PEM) its certificate chains to.") var caFile: String?
 
     @Option(help: "ingest scenario: ticks to publish.") var count: Int = 2_000_000
 
@@ -65,6 +67,8 @@ struct BenchCommand: AsyncParsableCommand {
         options.gatewayThreads = gatewayThreads
         options.gatewayCPU = noPin ? nil : gatewayCPU
         options.command = CommandLine.arguments.joined(separator: " ")
+        options.tls = tls || caFile != nil
+        options.tlsCAFile = caFile
         let logger = CLILogging.logger("tickgate.bench", verbose: false)
         if chosen.name == "stall" { return try await runStall(options, logger: logger) }
         do {

@@ -357,6 +357,8 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 call = UnaryCall.healthCheck(streamID: streamID, context: callContext)
             } else if path == GRPCProtocol.healthWatchPath {
                 call = HealthWatchCall(streamID: streamID, context: callContext)
+            } else if let path, GRPCProtocol.reflectionPaths.contains(path) {
+                call = ReflectionCall(streamID: streamID, context: callContext, grant: grant)
             } else {
                 call = StreamCall(streamID: streamID, context: callContext, grant: grant)
             }
