@@ -42,6 +42,10 @@ public final class GatewayStats: Sendable {
     /// TLS connections refused (handshake failed or timed out, no ALPN h2,
     /// no valid client certificate).
     let tlsRefused = Atomic<Int>(0)
+    /// Connections closed for having no call for `idleTimeout`, and for
+    /// pinging more often than `minPingInterval` allows.
+    let connectionsIdleClosed = Atomic<Int>(0)
+    let pingFloodsClosed = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -106,6 +110,8 @@ public final class GatewayStats: Sendable {
         public var connectionsAged: Int
         public var requestsRateLimited: Int
         public var tlsRefused: Int
+        public var connectionsIdleClosed: Int
+        public var pingFloodsClosed: Int
     }
 
     public var snapshot: Snapshot {
@@ -137,6 +143,8 @@ public final class GatewayStats: Sendable {
             connectionsRefused: connectionsRefused.load(ordering: .relaxed),
             connectionsAged: connectionsAged.load(ordering: .relaxed),
             requestsRateLimited: requestsRateLimited.load(ordering: .relaxed),
-            tlsRefused: tlsRefused.load(ordering: .relaxed))
+            tlsRefused: tlsRefused.load(ordering: .relaxed),
+            connectionsIdleClosed: connectionsIdleClosed.load(ordering: .relaxed),
+            pingFloodsClosed: pingFloodsClosed.load(ordering: .relaxed))
     }
 }

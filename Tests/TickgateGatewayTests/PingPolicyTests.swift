@@ -73,6 +73,7 @@ struct PingPolicyTests {
         let (channel, _) = try await flood(port: harness.port, pings: 10)
         try await channel.closeFuture.get()  // the gateway closed it
         #expect(await eventually { harness.gateway.stats.snapshot.connections == 0 })
+        #expect(harness.gateway.stats.snapshot.pingFloodsClosed == 1)
         await harness.stop()
     }
 

@@ -203,6 +203,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         case .none:
             break
         case .sendGoAway(_, let debug):
+            if debug == "idle" { fanout.stats.connectionsIdleClosed.add(1, ordering: .relaxed) }
             // nghttp2 knows the last stream it processed, refused and
             // rejected ones included; the machine counts only accepted ones.
             driver.session.submitGoAway(debug: debug)
@@ -228,6 +229,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             driver.session.submitGoAway(errorCode: code, debug: debug)
             requestFlush()
         case .abort(let code, let debug):
+            if debug == "too_many_pings" { fanout.stats.pingFloodsClosed.add(1, ordering: .relaxed) }
             driver.session.submitGoAway(errorCode: code, debug: debug)
             closeAfterFlush = true
             requestFlush()

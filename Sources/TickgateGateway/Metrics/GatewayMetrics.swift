@@ -60,6 +60,8 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_connections_aged_total", s.connectionsAged)
         counter("tickgate_requests_rate_limited_total", s.requestsRateLimited)
         counter("tickgate_tls_refused_total", s.tlsRefused)
+        counter("tickgate_connections_idle_closed_total", s.connectionsIdleClosed)
+        counter("tickgate_ping_floods_closed_total", s.pingFloodsClosed)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])
