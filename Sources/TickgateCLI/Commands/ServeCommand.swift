@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
 
-    @Option(help: "Address to listen on for gRPC (h2c).")
+    @Option(help: "Address to listen on for gRPC (h2c, or TLS with --tls-cert).")
     var listen: HostPort = HostPort(host: "127.0.0.1", port: 50051)
 
     @Option(help: "Where GET /metrics (Prometheus text format) is served.")
@@ -223,7 +223,9 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             printOut("no API keys: anyone who can reach the port may subscribe; Publish is \(noPublish ? "off" : allowAnonymousPublish ? "open to anyone (--allow-anonymous-publish)" : "refused (give --api-keys, or --allow-anonymous-publish)")")
         }
-        printOut("subscribe with: tickgate subscribe --to \(HostPort(host: gateway.host, port: gateway.port)) BTC-USD")
+        let tlsHint = gateway.servesTLS ? " --tls [--ca-file CA.pem]" : ""
+        let keyHint = self.apiKeys != nil ? " --api-key-file KEY" : ""
+        printOut("subscribe with: tickgate subscribe --to \(HostPort(host: gateway.host, port: gateway.port))\(tlsHint)\(keyHint) BTC-USD")
         await Termination.wait()
         printOut("stopping gateway")
         await gateway.shutdown()
