@@ -66,13 +66,18 @@ public enum BenchRunner {
         let host: String
         let port: Int
         var tlsClient: TLSContext? = nil
-        var gatewayArguments: [String] = []
+        // Every bench connection comes from this one address: lift the
+        // per-address limit (1,000 by default) above what the run opens.
+        let opened = scenario.connections + options.stalledStreams + 16
+        var gatewayArguments = [
+            "--max-connections-per-address", String(opened), "--max-connections", String(max(opened, 20_000)),  // 20,000: serve's default
+        ]
         if options.tls {
             if options.stalledStreams > 0 { throw BenchError.gateway("the stalled streams do not speak TLS; run stall without --tls") }
             var caFile = options.tlsCAFile
             if options.gateway == nil {
                 let (certificate, key) = try BenchCertificate.make(in: options.outputDirectory + "/tls")
-                gatewayArguments = ["--tls-cert", certificate, "--tls-key", key]
+                gatewayArguments += ["--tls-cert", certificate, "--tls-key", key]
                 caFile = certificate
             }
             tlsClient = try TLSContext(.grpcClient(serverName: options.gateway?.host ?? "127.0.0.1", trustedCAFile: caFile))

@@ -19,11 +19,11 @@ def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
-def sign(d, name, ca, san):
+def sign(d, name, ca, san, days="1"):
     openssl("req", *EC, "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)
     (d / f"{name}.ext").write_text(f"subjectAltName={san}\n")
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
-            "-days", "1", "-extfile", f"{name}.ext", "-out", f"{name}.pem", cwd=d)
+            "-days", days, "-extfile", f"{name}.ext", "-out", f"{name}.pem", cwd=d)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def certs(tmp_path_factory):
     sign(d, "server", "ca", "DNS:localhost,IP:127.0.0.1")
     sign(d, "client", "ca", "DNS:client")
     sign(d, "stranger", "other-ca", "DNS:stranger")
+    sign(d, "expired", "ca", "DNS:localhost,IP:127.0.0.1", days="-1")
     return d
 
 
@@ -124,6 +125,18 @@ def test_mutual_tls(pb, spawn, tickgate_bin, broker, certs):
             pb.grpc.PriceStreamStub(channel).GetSnapshot(pb.pb2.SnapshotRequest(symbols=["BTC-USD"]), timeout=5)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, (client, refused.value)
         channel.close()
+
+
+def test_grpcio_refuses_an_expired_certificate(pb, spawn, tickgate_bin, broker, certs):
+    g = start_gateway(spawn, tickgate_bin, broker.bootstrap,
+                      "--tls-cert", str(certs / "expired.pem"), "--tls-key", str(certs / "expired.key"))
+    channel = secure_channel(g.address, certs)
+    with pytest.raises(grpc.RpcError) as refused:
+        pb.grpc.PriceStreamStub(channel).GetSnapshot(pb.pb2.SnapshotRequest(symbols=["BTC-USD"]), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value
+    assert "certificate" in refused.value.debug_error_string().lower() or "handshake" in refused.value.debug_error_string().lower(), \
+        refused.value.debug_error_string()
+    channel.close()
 
 
 def test_plain_text_on_a_non_loopback_address_warns(spawn, tickgate_bin, broker):

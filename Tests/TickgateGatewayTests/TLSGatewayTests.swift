@@ -41,6 +41,22 @@ struct TLSGatewayTests {
         await harness.stop()
     }
 
+    @Test func anExpiredServerCertificateIsRefusedByTheClient() async throws {
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let harness = try await GatewayHarness.start(partitions: 1) {
+            $0.tls = GatewayTLS(certificateChainFile: certificates.expiredCertificate, privateKeyFile: certificates.expiredKey)
+        }
+        let connection = try await TickgateConnection.connect(
+            host: "127.0.0.1", port: harness.port, credentials: Credentials(tls: .init(caFile: certificates.caFile)))
+        await #expect {
+            _ = try await connection.openStream().subscribe(["BTC-USD"])
+        } throws: { error in
+            "\(error)".contains("certificate has expired")
+        }
+        await harness.stop()
+    }
+
     @Test func aClientThatDoesNotNegotiateH2IsRefused() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
@@ -81,6 +97,10 @@ struct TLSGatewayTests {
         await #expect(throws: TickgateClientError.self) {
             _ = try await attempt(certificates.strangerCertificate, certificates.strangerKey)
         }
+        await #expect(throws: TickgateClientError.self, "expired, though from the right CA") {
+            _ = try await attempt(certificates.expiredCertificate, certificates.expiredKey)
+        }
+        #expect(await eventually { harness.gateway.stats.snapshot.tlsRefused == 3 })
         await harness.stop()
     }
 

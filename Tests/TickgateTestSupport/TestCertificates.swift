@@ -14,6 +14,9 @@ public struct TestCertificates: Sendable {
     public var clientKey: String { "\(directory)/client.key" }
     public var strangerCertificate: String { "\(directory)/stranger.pem" }
     public var strangerKey: String { "\(directory)/stranger.key" }
+    /// From the test CA, for 127.0.0.1, but expired yesterday.
+    public var expiredCertificate: String { "\(directory)/expired.pem" }
+    public var expiredKey: String { "\(directory)/expired.key" }
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -29,10 +32,11 @@ public struct TestCertificates: Sendable {
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=stranger-ca -keyout sca.key -out sca.pem
             sign() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=$1 -keyout $1.key -out $1.csr
                      printf "subjectAltName=$3\\n" > $1.ext
-                     openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial -days 1 -extfile $1.ext -out $1.pem; }
+                     openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial -days ${4:-1} -extfile $1.ext -out $1.pem; }
             sign server ca DNS:localhost,IP:127.0.0.1
             sign client ca DNS:client
             sign stranger sca DNS:stranger
+            sign expired ca DNS:localhost,IP:127.0.0.1 -1
             """
         let status = system("(\(script)) >/dev/null 2>&1")
         guard status == 0 else { throw Failure(description: "openssl could not make the test certificates (\(status))") }
