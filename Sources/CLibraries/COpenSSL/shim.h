@@ -45,3 +45,9 @@ static inline unsigned int tickgate_SSL_alpn_selected(const SSL *ssl, char *out,
     if (length > 0) memcpy(out, data, length);
     return length;
 }
+
+// Idle connections give their read and write buffers back (about 34 KiB
+// each otherwise).
+static inline void tickgate_SSL_CTX_release_buffers(SSL_CTX *ctx) {
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+}
