@@ -146,7 +146,8 @@ public final class Gateway: Sendable {
                     let refusal = limiter.admit(address)
                     if refusal == nil { channel.closeFuture.whenComplete { _ in limiter.release(address) } }
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(try tls.context.makeHandler())
+                        try channel.pipeline.syncOperations.addHandler(try tls.context.makeHandler(
+                            handshakeTimeout: configuration.handshakeTimeout.map { .nanoseconds($0.wholeNanoseconds) }))
                     }
                     let handler = GatewayConnectionHandler(
                         configuration: configuration, fanout: fanout, logger: logger, refusals: refusals, refusal: refusal)

@@ -77,9 +77,15 @@ public struct GatewayConfiguration: Sendable {
     public var maxConnectionAgeGrace: Duration = .seconds(30)
     /// The symbols this gateway serves, or nil for any well-formed symbol.
     public var symbolCatalog: Set<String>? = nil
-    /// A connection with no open stream for this long is closed with
-    /// GOAWAY; nil: never.
-    public var idleTimeout: Duration? = nil
+    /// A connection with no open call for this long is closed with
+    /// GOAWAY (clients reconnect when they next need one); nil: never.
+    public var idleTimeout: Duration? = .seconds(600)
+    /// A client must finish its TLS handshake and its HTTP/2 connection
+    /// preface within this time, or the connection closes; nil: no limit.
+    public var handshakeTimeout: Duration? = .seconds(10)
+    /// Streams one connection's client may reset per second (bursts of 5x);
+    /// past it (rapid reset, CVE-2023-44487) GOAWAY ENHANCE_YOUR_CALM.
+    public var maxClientResetsPerSecond: Int = 200
     /// Client PINGs closer together than this are strikes (gRPC's keepalive
     /// enforcement; after 2, GOAWAY ENHANCE_YOUR_CALM "too_many_pings");
     /// nil: not policed.

@@ -46,6 +46,10 @@ public final class GatewayStats: Sendable {
     /// pinging more often than `minPingInterval` allows.
     let connectionsIdleClosed = Atomic<Int>(0)
     let pingFloodsClosed = Atomic<Int>(0)
+    /// Connections closed for resetting streams too fast (rapid reset), and
+    /// for not finishing their TLS handshake or HTTP/2 preface in time.
+    let resetFloodsClosed = Atomic<Int>(0)
+    let handshakesTimedOut = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -112,6 +116,8 @@ public final class GatewayStats: Sendable {
         public var tlsRefused: Int
         public var connectionsIdleClosed: Int
         public var pingFloodsClosed: Int
+        public var resetFloodsClosed: Int
+        public var handshakesTimedOut: Int
     }
 
     public var snapshot: Snapshot {
@@ -145,6 +151,8 @@ public final class GatewayStats: Sendable {
             requestsRateLimited: requestsRateLimited.load(ordering: .relaxed),
             tlsRefused: tlsRefused.load(ordering: .relaxed),
             connectionsIdleClosed: connectionsIdleClosed.load(ordering: .relaxed),
-            pingFloodsClosed: pingFloodsClosed.load(ordering: .relaxed))
+            pingFloodsClosed: pingFloodsClosed.load(ordering: .relaxed),
+            resetFloodsClosed: resetFloodsClosed.load(ordering: .relaxed),
+            handshakesTimedOut: handshakesTimedOut.load(ordering: .relaxed))
     }
 }

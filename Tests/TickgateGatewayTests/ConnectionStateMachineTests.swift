@@ -68,6 +68,32 @@ import TickgateHTTP2
         #expect(machine.deadlinePassed(now: t0 + .seconds(5)) == [.close])
     }
 
+    @Test func aClientThatResetsStreamsTooFastGetsGoAway() {
+        var limits = ConnectionStateMachine.Limits()
+        limits.resetsPerSecond = 10
+        limits.resetBurst = 20
+        var machine = ConnectionStateMachine(limits: limits, now: t0)
+        for _ in 0..<20 { #expect(machine.resetReceived(now: t0) == [], "a burst is allowed") }
+        #expect(machine.resetReceived(now: t0) == [.abort(.enhanceYourCalm, debug: "too_many_resets")])
+        #expect(machine.resetReceived(now: t0) == [], "once")
+
+        var steady = ConnectionStateMachine(limits: limits, now: t0)
+        for second in 0..<100 {
+            for _ in 0..<10 { #expect(steady.resetReceived(now: t0 + .seconds(Int64(second))) == []) }
+        }
+    }
+
+    @Test func aPrefaceNotFinishedInTimeCloses() {
+        var limits = ConnectionStateMachine.Limits()
+        limits.handshakeTimeout = .seconds(10)
+        var slow = ConnectionStateMachine(limits: limits, now: t0)
+        #expect(slow.tick(now: t0 + .seconds(9)) == [])
+        #expect(slow.tick(now: t0 + .seconds(10)) == [.close])
+        var prompt = ConnectionStateMachine(limits: limits, now: t0)
+        prompt.prefaceReceived()
+        #expect(prompt.tick(now: t0 + .seconds(60)) == [])
+    }
+
     @Test func maxAgeWithNoCallClosesAtOnce() {
         var machine = ConnectionStateMachine(now: t0)
         #expect(machine.drain(.maxAge, now: t0) == [.sendGoAway(lastStreamID: 0, debug: "max_age"), .close])
@@ -96,6 +122,7 @@ import TickgateHTTP2
     ] as [(Int?, Int, Int64, Bool)])
     func idleLimit(timeout: Int?, streams: Int, elapsed: Int64, drains: Bool) {
         var machine = ConnectionStateMachine(limits: .init(idleTimeout: timeout.map { .seconds(Int64($0)) }), now: t0)
+        machine.prefaceReceived()
         for index in 0..<streams { _ = machine.streamOpened(id: Int32(2 * index + 1)) }
         let actions = machine.tick(now: t0 + .seconds(elapsed))
         #expect(actions.contains(.close) == drains)
@@ -104,6 +131,7 @@ import TickgateHTTP2
 
     @Test func idleClockRestartsWhenTheLastStreamCloses() {
         var machine = ConnectionStateMachine(limits: .init(idleTimeout: .seconds(30)), now: t0)
+        machine.prefaceReceived()
         _ = machine.streamOpened(id: 1)
         _ = machine.streamClosed(now: t0 + .seconds(100))
         #expect(machine.tick(now: t0 + .seconds(120)).isEmpty)

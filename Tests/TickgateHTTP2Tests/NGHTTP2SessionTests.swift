@@ -139,4 +139,14 @@ final class Recorder: NGHTTP2SessionDelegate {
         #expect(answers == [true, false, true, true, true, false, true, true])
         #expect(ids.highest == 13)
     }
+
+    @Test func aStreamTheClientEndedStaysEndedAndTheMemoryIsBounded() {
+        var ids = ClientStreamIDs()
+        ids.endStream(on: 1)
+        #expect(ids.isEnded(1))
+        #expect(!ids.isEnded(3))
+        for id in stride(from: Int32(3), through: Int32(3 + 2 * ClientStreamIDs.maxEnded), by: 2) { ids.endStream(on: id) }
+        #expect(!ids.isEnded(1), "the oldest are forgotten past maxEnded")
+        #expect(ids.isEnded(Int32(3 + 2 * ClientStreamIDs.maxEnded)))
+    }
 }

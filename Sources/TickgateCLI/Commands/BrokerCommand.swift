@@ -19,6 +19,11 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers in the cluster.")
     var brokerCount: Int = 1
 
+    @Option(help: ArgumentHelp(
+        "Take every broker down AFTER the start, for FOR (e.g. 5s:10s; ms, s, m), to rehearse an outage against separate processes. Repeatable.",
+        valueName: "AFTER:FOR"))
+    var outage: [OutageSpec] = []
+
     func validate() throws {
         guard (1...1000).contains(partitions) else { throw ValidationError("--partitions must be 1…1000") }
         guard (1...9).contains(brokerCount) else { throw ValidationError("--broker-count must be 1…9") }
@@ -50,7 +55,20 @@ struct BrokerCommand: AsyncParsableCommand {
         printOut("bootstrap: \(bootstrap)")
         printOut("topic: \(topic) (\(partitions) partitions)")
         printOut("try: kcat -b \(bootstrap) -L")
+        let brokers = Int32(brokerCount)
+        let outages = Task {
+            let start = ContinuousClock.now
+            for outage in outage.sorted(by: { $0.after < $1.after }) {
+                try await Task.sleep(until: start + outage.after)
+                for id in 1...brokers { broker.setBroker(id, up: false) }
+                printOut("outage: every broker down for \(outage.duration)")
+                try await Task.sleep(for: outage.duration)
+                for id in 1...brokers { broker.setBroker(id, up: true) }
+                printOut("outage over: every broker up")
+            }
+        }
         await Termination.wait()
+        outages.cancel()
         await forwarder?.stop()
         broker.close()
     }

@@ -54,7 +54,13 @@ struct ServeCommand: AsyncParsableCommand {
     var maxRequestsPerSecond: Int = GatewayConfiguration.defaults.maxRequestsPerSecondPerStream
 
     @Option(help: "Close a connection with no open call after this many seconds (GOAWAY; 0: never).")
-    var idleTimeout: Double = 0
+    var idleTimeout: Double = 600
+
+    @Option(help: "Seconds a client has to finish its TLS handshake and HTTP/2 preface (0: no limit).")
+    var handshakeTimeout: Double = 10
+
+    @Option(help: "Streams one connection may reset per second (bursts of 5x); more get GOAWAY ENHANCE_YOUR_CALM (rapid reset).")
+    var maxResetsPerSecond: Int = GatewayConfiguration.defaults.maxClientResetsPerSecond
 
     @Option(help: "Client PINGs closer together than this many seconds are strikes; after 2, GOAWAY ENHANCE_YOUR_CALM too_many_pings (0: not policed).")
     var minPingInterval: Double = 0
@@ -126,7 +132,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard maxStreamsPerConnection >= 1 else { throw ValidationError("--max-streams-per-connection must be at least 1") }
         guard maxRequestsPerSecond >= 1 else { throw ValidationError("--max-requests-per-second must be at least 1") }
-        guard idleTimeout >= 0, minPingInterval >= 0, maxConnectionAge >= 0, maxConnectionAgeGrace >= 0 else {
+        guard maxResetsPerSecond >= 1 else { throw ValidationError("--max-resets-per-second must be at least 1") }
+        guard idleTimeout >= 0, handshakeTimeout >= 0, minPingInterval >= 0, maxConnectionAge >= 0, maxConnectionAgeGrace >= 0 else {
             throw ValidationError("--idle-timeout, --min-ping-interval, --max-connection-age and --max-connection-age-grace must be 0 or more")
         }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -167,6 +174,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxConcurrentStreamsPerConnection = maxStreamsPerConnection
         configuration.maxRequestsPerSecondPerStream = maxRequestsPerSecond
         configuration.idleTimeout = Self.duration(idleTimeout)
+        configuration.handshakeTimeout = Self.duration(handshakeTimeout)
+        configuration.maxClientResetsPerSecond = maxResetsPerSecond
         configuration.minPingInterval = Self.duration(minPingInterval)
         configuration.pingsWithoutCalls = !noPingsWithoutCalls
         configuration.maxConnectionAge = Self.duration(maxConnectionAge)

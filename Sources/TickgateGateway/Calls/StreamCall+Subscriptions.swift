@@ -52,19 +52,20 @@ extension StreamCall {
         var accepted: [String] = []
         var snapshotOf: [MarketEntry] = []
         var newInterests = 0
+        // Refusals over the limits are gathered into one error each: a
+        // request naming 100,000 symbols gets two messages, not 99,000.
+        var tooMany: [String] = []
+        var overLimit: [String] = []
+        var wouldHoldMost = 0
         for pattern in decision.accepted {
             let key = StreamSubscriptions.InterestKey(pattern: pattern, venue: request.venue)
             let candidates = context.candidates(for: pattern)
             switch subscriptions.add(key, options: options, requestID: requestID, candidates: candidates.map(\.pair)) {
             case .tooManyInterests:
-                refused.append(RequestError(
-                    requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
-                    message: "a stream holds at most \(subscriptions.limit) subscriptions", symbols: [pattern.description]))
+                tooMany.append(pattern.description)
             case .overLimit(let wouldHold):
-                refused.append(RequestError(
-                    requestID: requestID, code: Int32(GRPCStatusCode.resourceExhausted.rawValue),
-                    message: "\(pattern) would make this stream hold \(wouldHold) (venue, symbol) pairs; the limit is \(subscriptions.limit)",
-                    symbols: [pattern.description]))
+                overLimit.append(pattern.description)
+                wouldHoldMost = max(wouldHoldMost, wouldHold)
             case .added(let changes, let isNew):
                 apply(changes)
                 if isNew { newInterests += 1 }
@@ -73,6 +74,17 @@ extension StreamCall {
                     snapshotOf += candidates.filter { StreamSubscriptions.matches(key, venue: $0.venue, symbol: $0.symbol) }
                 }
             }
+        }
+        if !tooMany.isEmpty {
+            refused.append(RequestError.capped(
+                requestID: requestID, code: .resourceExhausted,
+                message: "a stream holds at most \(subscriptions.limit) subscriptions", symbols: tooMany))
+        }
+        if !overLimit.isEmpty {
+            refused.append(RequestError.capped(
+                requestID: requestID, code: .resourceExhausted,
+                message: "\(overLimit.count == 1 ? overLimit[0] : "these") would make this stream hold \(wouldHoldMost) (venue, symbol) pairs; the limit is \(subscriptions.limit)",
+                symbols: overLimit))
         }
         context.setInterested(self, !subscriptions.isEmpty)
         if newInterests > 0 { context.stats.subscriptions.add(newInterests, ordering: .relaxed) }

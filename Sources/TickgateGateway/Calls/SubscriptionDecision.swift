@@ -1,6 +1,20 @@
 import TickgateHTTP2
 import TickgateModel
 
+extension RequestError {
+    /// Most symbols one error lists: an error stays a small control message
+    /// however large the request (the ack lists what was accepted).
+    static let maxListedSymbols = 1000
+
+    static func capped(requestID: UInt64, code: GRPCStatusCode, message: String, symbols: [String]) -> RequestError {
+        let more = symbols.count - maxListedSymbols
+        return RequestError(
+            requestID: requestID, code: Int32(code.rawValue),
+            message: more > 0 ? "\(message) (\(symbols.count) in all; the first \(maxListedSymbols) are listed)" : message,
+            symbols: Array(symbols.prefix(maxListedSymbols)))
+    }
+}
+
 /// How the names in one subscribe or unsubscribe request split into
 /// accepted symbols or patterns and refused ones. Pure: the stream applies
 /// it to its ``StreamSubscriptions``. Linear in the request's size:
@@ -37,8 +51,8 @@ struct SubscriptionDecision: Equatable {
         }
         decision.refuseMalformed(malformed, reasons: reasons, requestID: requestID)
         if !unknown.isEmpty {
-            decision.refused.append(RequestError(
-                requestID: requestID, code: Int32(GRPCStatusCode.notFound.rawValue),
+            decision.refused.append(RequestError.capped(
+                requestID: requestID, code: .notFound,
                 message: "unknown symbol(s): this gateway does not serve them", symbols: unknown))
         }
         return decision
@@ -69,8 +83,8 @@ struct SubscriptionDecision: Equatable {
         let forbidden = accepted.filter { !rights.maySubscribe($0) }
         guard !forbidden.isEmpty else { return }
         accepted.removeAll { !rights.maySubscribe($0) }
-        refused.append(RequestError(
-            requestID: requestID, code: Int32(GRPCStatusCode.permissionDenied.rawValue),
+        refused.append(RequestError.capped(
+            requestID: requestID, code: .permissionDenied,
             message: "this API key may not subscribe to these", symbols: forbidden.map(\.description)))
     }
 
@@ -78,8 +92,8 @@ struct SubscriptionDecision: Equatable {
         guard !malformed.isEmpty else { return }
         let detail = zip(malformed.prefix(20), reasons).map { "\"\($0)\": \($1)" }.joined(separator: "; ")
         let more = malformed.count > 20 ? " (and \(malformed.count - 20) more)" : ""
-        refused.append(RequestError(
-            requestID: requestID, code: Int32(GRPCStatusCode.invalidArgument.rawValue),
+        refused.append(RequestError.capped(
+            requestID: requestID, code: .invalidArgument,
             message: "malformed symbol(s) or pattern(s): \(detail)\(more)", symbols: malformed))
     }
 }

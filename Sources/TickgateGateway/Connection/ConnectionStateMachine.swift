@@ -78,6 +78,15 @@ struct ConnectionStateMachine {
         /// Strikes tolerated; the next one gets GOAWAY ENHANCE_YOUR_CALM
         /// "too_many_pings".
         var maxPingStrikes = 2
+        /// The client must complete its connection preface (magic and
+        /// SETTINGS) within this time, or the connection closes (half a
+        /// preface held open is a slowloris); nil: no limit.
+        var handshakeTimeout: TimeAmount? = .seconds(10)
+        /// Streams the client may reset: `resetBurst` at once, refilled at
+        /// `resetsPerSecond`. Past it (CVE-2023-44487, rapid reset): GOAWAY
+        /// ENHANCE_YOUR_CALM "too_many_resets".
+        var resetsPerSecond = 200
+        var resetBurst = 1000
     }
 
     private(set) var state: State = .active
@@ -92,6 +101,36 @@ struct ConnectionStateMachine {
     init(limits: Limits = Limits(), now: NIODeadline) {
         self.limits = limits
         self.idleSince = now
+        self.openedAt = now
+        self.resetTokens = Int64(limits.resetBurst) * Self.resetCost(limits)
+        self.resetsCheckedAt = now
+    }
+
+    private let openedAt: NIODeadline
+    private(set) var prefaceDone = false
+    private var resetTokens: Int64
+    private var resetsCheckedAt: NIODeadline
+
+    private static func resetCost(_ limits: Limits) -> Int64 { 1_000_000_000 / Int64(max(1, limits.resetsPerSecond)) }
+
+    /// The client's first SETTINGS arrived: its preface is complete.
+    mutating func prefaceReceived() {
+        prefaceDone = true
+    }
+
+    /// The client reset a stream.
+    mutating func resetReceived(now: NIODeadline) -> [Action] {
+        guard state != .closed, state != .closing else { return [] }
+        let cost = Self.resetCost(limits)
+        let capacity = Int64(limits.resetBurst) * cost
+        resetTokens = min(capacity, resetTokens + max(0, (now - resetsCheckedAt).nanoseconds))
+        resetsCheckedAt = now
+        guard resetTokens >= cost else {
+            state = .closing
+            return [.abort(.enhanceYourCalm, debug: "too_many_resets")]
+        }
+        resetTokens -= cost
+        return []
     }
 
     var isTornDown: Bool { state == .closed }
@@ -181,6 +220,10 @@ struct ConnectionStateMachine {
 
     /// Periodic check (the loop's timer): the idle limit.
     mutating func tick(now: NIODeadline) -> [Action] {
+        if !prefaceDone, let limit = limits.handshakeTimeout, now - openedAt >= limit, state != .closed, state != .closing {
+            state = .closing
+            return [.close]
+        }
         guard state == .active, openStreams == 0, let idle = limits.idleTimeout, now - idleSince >= idle else { return [] }
         return drain(.idle, now: now)
     }

@@ -81,7 +81,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
                 drainGrace: .nanoseconds(configuration.shutdownGrace.wholeNanoseconds),
                 maxAgeGrace: .nanoseconds(configuration.maxConnectionAgeGrace.wholeNanoseconds),
                 minPingInterval: configuration.minPingInterval.map { .nanoseconds($0.wholeNanoseconds) },
-                pingsWithoutStreams: configuration.pingsWithoutCalls),
+                pingsWithoutStreams: configuration.pingsWithoutCalls,
+                handshakeTimeout: configuration.handshakeTimeout.map { .nanoseconds($0.wholeNanoseconds) },
+                resetsPerSecond: configuration.maxClientResetsPerSecond,
+                resetBurst: configuration.maxClientResetsPerSecond * 5),
             now: .now())
         self.callContext = CallContext(connection: self, fanout: fanout, limits: .init(configuration), allocator: allocator)
         driver.session.delegate = self
@@ -174,8 +177,10 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         for call in calls.values where call.grant.isRevoked {
             call.end(GRPCStatus(.unauthenticated, "the API key was revoked or its rights changed; reconnect"))
         }
+        let wasWaitingForPreface = !machine.prefaceDone
         let actions = machine.tick(now: now)
         guard !actions.isEmpty else { return }
+        if wasWaitingForPreface, actions == [.close] { fanout.stats.handshakesTimedOut.add(1, ordering: .relaxed) }
         perform(actions)
         flush()
     }
@@ -230,6 +235,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             requestFlush()
         case .abort(let code, let debug):
             if debug == "too_many_pings" { fanout.stats.pingFloodsClosed.add(1, ordering: .relaxed) }
+            if debug == "too_many_resets" { fanout.stats.resetFloodsClosed.add(1, ordering: .relaxed) }
             driver.session.submitGoAway(errorCode: code, debug: debug)
             closeAfterFlush = true
             requestFlush()
@@ -447,6 +453,14 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
 
     func sessionDidReceivePing() {
         perform(machine.pingReceived(now: .now()))
+    }
+
+    func sessionDidReceiveReset(streamID: Int32) {
+        perform(machine.resetReceived(now: .now()))
+    }
+
+    func sessionDidReceiveSettings() {
+        machine.prefaceReceived()
     }
 
     func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {

@@ -62,6 +62,8 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_tls_refused_total", s.tlsRefused)
         counter("tickgate_connections_idle_closed_total", s.connectionsIdleClosed)
         counter("tickgate_ping_floods_closed_total", s.pingFloodsClosed)
+        counter("tickgate_reset_floods_closed_total", s.resetFloodsClosed)
+        counter("tickgate_handshakes_timed_out_total", s.handshakesTimedOut)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {
             counter("tickgate_request_errors_total", count, [("grpc_code", String(code))])

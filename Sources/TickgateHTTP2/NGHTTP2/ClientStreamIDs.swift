@@ -11,6 +11,29 @@ struct ClientStreamIDs {
     /// Ids up to this one are no longer remembered.
     private var forgottenThrough: Int32 = 0
     static let maxRanges = 1024
+    /// Streams whose END_STREAM the client sent, most recent ones: any
+    /// frame after it but PRIORITY (and WINDOW_UPDATE, RST_STREAM) is a
+    /// STREAM_CLOSED connection error (RFC 9113 §5.1); reusing such an id
+    /// for a new request is the common case.
+    private var ended: Set<Int32> = []
+    private var endedOrder: [Int32] = []
+    private var endedNext = 0
+    static let maxEnded = 1024
+
+    /// The client sent END_STREAM on `id`.
+    mutating func endStream(on id: Int32) {
+        guard ended.insert(id).inserted else { return }
+        if endedOrder.count < Self.maxEnded {
+            endedOrder.append(id)
+        } else {
+            ended.remove(endedOrder[endedNext])
+            endedOrder[endedNext] = id
+            endedNext = (endedNext + 1) % Self.maxEnded
+        }
+    }
+
+    /// A HEADERS frame on `id` after the client ended it.
+    func isEnded(_ id: Int32) -> Bool { ended.contains(id) }
 
     /// A HEADERS frame opens (or continues) `id`. False when it is a
     /// protocol error: an id at or below the highest opened that was never

@@ -10,7 +10,11 @@ extension NGHTTP2Session {
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
             let id = hd.pointee.stream_id
             guard me.role == .server, id % 2 == 1 else { return 0 }
-            if !me.clientStreamIDs.headers(on: id) {
+            if me.clientStreamIDs.isEnded(id) {
+                // RFC 9113 §5.1: HEADERS after the client's END_STREAM (a
+                // reused stream id, typically).
+                _ = nghttp2_session_terminate_session(session, NGHTTP2_STREAM_CLOSED.rawValue)
+            } else if !me.clientStreamIDs.headers(on: id) {
                 // RFC 9113 §5.1.1: an idle stream below one already opened.
                 _ = nghttp2_session_terminate_session(session, NGHTTP2_PROTOCOL_ERROR.rawValue)
             }
@@ -49,6 +53,7 @@ extension NGHTTP2Session {
             let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData).takeUnretainedValue()
             let hd = frame.pointee.hd
             let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            if endStream, me.role == .server { me.clientStreamIDs.endStream(on: hd.stream_id) }
             switch UInt32(hd.type) {
             case NGHTTP2_HEADERS.rawValue:
                 me.headerBlockSizes[hd.stream_id] = nil
@@ -64,6 +69,10 @@ extension NGHTTP2Session {
                 me.delegate?.sessionDidReceiveGoAway(errorCode: goAway.error_code, debug: debug)
             case NGHTTP2_PING.rawValue where hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
                 me.delegate?.sessionDidReceivePing()
+            case NGHTTP2_RST_STREAM.rawValue:
+                me.delegate?.sessionDidReceiveReset(streamID: hd.stream_id)
+            case NGHTTP2_SETTINGS.rawValue where hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
+                me.delegate?.sessionDidReceiveSettings()
             default:
                 break
             }

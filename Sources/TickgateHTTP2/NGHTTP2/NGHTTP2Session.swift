@@ -16,6 +16,11 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
     func sessionDidReceiveGoAway(errorCode: UInt32, debug: String)
     /// The peer sent a PING (nghttp2 has queued the answer).
     func sessionDidReceivePing()
+    /// The peer reset a stream (RST_STREAM).
+    func sessionDidReceiveReset(streamID: Int32)
+    /// The peer's SETTINGS (not an ACK): for a server, the first one
+    /// completes the client's connection preface.
+    func sessionDidReceiveSettings()
     /// A header list went past ``NGHTTP2Session/Settings/maxHeaderListSize``:
     /// the stream was reset and nothing of it was kept.
     func sessionDidRefuseHeaderList(streamID: Int32)
@@ -24,6 +29,8 @@ package protocol NGHTTP2SessionDelegate: AnyObject {
 extension NGHTTP2SessionDelegate {
     package func sessionDidReceiveGoAway(errorCode: UInt32, debug: String) {}
     package func sessionDidReceivePing() {}
+    package func sessionDidReceiveReset(streamID: Int32) {}
+    package func sessionDidReceiveSettings() {}
     package func sessionDidRefuseHeaderList(streamID: Int32) {}
 }
 
