@@ -46,6 +46,14 @@ var targets: [Target] = [
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+    // What the fuzz harnesses (Fuzz/, a separate package built with
+    // libFuzzer) feed bytes into.
+    .target(
+        name: "TickgateFuzzSupport",
+        dependencies: [
+            "TickgateGateway", "TickgateFeeds", "TickgateModel", nioCore,
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     // The micro-benchmarks' harness: the gateway's delivery path in embedded
     // channels (NIOEmbedded stays out of the gateway itself).
     .target(
@@ -106,6 +114,7 @@ var targets: [Target] = [
     .testTarget(name: "TickgateModelTests", dependencies: ["TickgateModel", nioCore]),
     .testTarget(name: "TickgateClientTests", dependencies: ["TickgateClient", "TickgateModel"]),
     .testTarget(name: "TickgateTLSTests", dependencies: ["TickgateTLS", nioCore]),
+    .testTarget(name: "TickgateFuzzSupportTests", dependencies: ["TickgateFuzzSupport"]),
     .testTarget(
         name: "TickgateHTTP2Tests",
         dependencies: ["TickgateHTTP2", "TickgateModel", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
@@ -144,6 +153,8 @@ let package = Package(
         // For Benchmarks/ (a separate package): the gateway's delivery path
         // in embedded channels.
         .library(name: "TickgateGatewayBenchSupport", targets: ["TickgateGatewayBenchSupport"]),
+        // For Fuzz/ (a separate package): entry points for the harnesses.
+        .library(name: "TickgateFuzzSupport", targets: ["TickgateFuzzSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),

@@ -62,6 +62,11 @@ public enum RFC3339 {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
-        return seconds * 1_000_000_000 + fraction
+        // Unix nanoseconds in an Int64 end in 2262: later (or much earlier)
+        // years are not a time stamp (found by fuzzing: year 4048 trapped).
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, overflowAgain) = nanos.addingReportingOverflow(fraction)
+        return overflowAgain ? nil : total
     }
 }

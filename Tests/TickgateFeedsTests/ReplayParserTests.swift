@@ -113,3 +113,14 @@ import TickgateModel
         #expect(filter.dropped == 2)
     }
 }
+
+/// Found by fuzzing: a negative epoch time, or a fraction of one too large
+/// to scale, trapped on the multiply.
+@Suite struct ReplayTimeOverflowTests {
+    @Test(arguments: ["-56704067200120", "-9223372036854775808", "99999999999.9999999999", "-1.5"])
+    func timesThatDoNotFitAreRefused(_ text: String) throws {
+        var parser = ReplayParser(format: .csv, defaultSymbol: try Symbol(validating: "BTC-USD"), defaultVenue: "replay")
+        _ = try? parser.parse("time,price,size,side")
+        #expect(throws: ReplayLineError.self) { _ = try parser.parse(Substring("\(text),42283.5,0.1,buy")) }
+    }
+}

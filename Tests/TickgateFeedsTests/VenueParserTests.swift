@@ -46,4 +46,12 @@ import TickgateModel
         #expect(coinbase.parse("[1]") == [.malformed("[1]")])
         #expect(kraken.parse("") == [.malformed("")])
     }
+
+    /// Found by fuzzing: a trade time in µs where ms are expected (and any
+    /// far-off one) overflowed the conversion to ns and trapped.
+    @Test func aTradeTimeThatOverflowsIsMalformedNotATrap() {
+        var binance = BinanceProtocol()
+        let text = #"{"e":"trade","E":1717171717000,"s":"BTCUSDT","t":12345,"p":"67000.50","q":"0.000","T":1710017171717000,"m":true,"M":true}"#
+        #expect(binance.parse(text) == [.malformed(text)])
+    }
 }

@@ -1,6 +1,6 @@
 /// A JSON value with numbers kept as their text, so that prices never pass
 /// through a floating-point value.
-indirect enum JSONValue: Equatable, Sendable {
+package indirect enum JSONValue: Equatable, Sendable {
     case string(String)
     case number(String)
     case bool(Bool)
@@ -29,9 +29,9 @@ indirect enum JSONValue: Equatable, Sendable {
     }
 }
 
-struct JSONLineError: Error, CustomStringConvertible {
+package struct JSONLineError: Error, CustomStringConvertible {
     let reason: String
-    var description: String { reason }
+    package var description: String { reason }
 }
 
 /// A strict RFC 8259 reader over the UTF-8 bytes of one document.
@@ -46,12 +46,12 @@ struct JSONLineError: Error, CustomStringConvertible {
 /// - Duplicate keys: the last one wins.
 /// - Objects and arrays nest at most `maxDepth` deep (the reader does not
 ///   recurse, so deeper input is an error, never a stack overflow).
-enum JSONLine {
+package enum JSONLine {
     /// Deepest nesting of objects and arrays accepted; a top-level `[]` is depth 1.
     static let maxDepth = 512
 
     /// Any JSON document (nested objects and arrays kept).
-    static func parse(_ text: Substring) throws(JSONLineError) -> JSONValue {
+    package static func parse(_ text: Substring) throws(JSONLineError) -> JSONValue {
         try withBytes(text) { (bytes: UnsafeBufferPointer<UInt8>) throws(JSONLineError) -> JSONValue in
             var reader = Reader(bytes: bytes, buildDepth: .max)
             guard let value = try reader.document() else { throw JSONLineError(reason: "empty document") }
@@ -63,7 +63,7 @@ enum JSONLine {
     /// arrays are checked as strictly as by `parse` but left out of the result
     /// (a flat line's fields are what the caller reads). A key whose last
     /// occurrence is such a nested value is absent.
-    static func parseObject(_ text: Substring) throws(JSONLineError) -> [String: JSONValue] {
+    package static func parseObject(_ text: Substring) throws(JSONLineError) -> [String: JSONValue] {
         try withBytes(text) { (bytes: UnsafeBufferPointer<UInt8>) throws(JSONLineError) -> [String: JSONValue] in
             var reader = Reader(bytes: bytes, buildDepth: 1)
             reader.skipSpace()

@@ -40,20 +40,31 @@ enum TimeParsing {
     /// by magnitude (as exchange downloads mix them), or RFC 3339 text.
     static func nanos(_ text: Substring) -> Int64? {
         if let value = Int64(text) {
+            // Negative or far-off values must not trap on the multiply
+            // (found by fuzzing): they are not a time stamp.
+            guard value >= 0 else { return nil }
+            let scale: Int64
             switch value {
-            case ..<100_000_000_000: return value * 1_000_000_000           // seconds
-            case ..<100_000_000_000_000: return value * 1_000_000           // milliseconds
-            case ..<100_000_000_000_000_000: return value * 1_000           // microseconds
-            default: return value                                           // nanoseconds
+            case ..<100_000_000_000: scale = 1_000_000_000                   // seconds
+            case ..<100_000_000_000_000: scale = 1_000_000                   // milliseconds
+            case ..<100_000_000_000_000_000: scale = 1_000                   // microseconds
+            default: scale = 1                                               // nanoseconds
             }
+            let (nanos, overflow) = value.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : nanos
         }
         if let decimal = try? ExactDecimal(parsing: text), decimal.exponent < 0 {
             // Fractional epoch seconds, e.g. Kraken's "1717171717.123456".
             var mantissa = decimal.mantissa
             var exponent = decimal.exponent
             while exponent < -9 { mantissa /= 10; exponent += 1 }
-            while exponent > -9 { mantissa *= 10; exponent -= 1 }
-            return mantissa
+            while exponent > -9 {
+                let (scaled, overflow) = mantissa.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                mantissa = scaled
+                exponent -= 1
+            }
+            return mantissa >= 0 ? mantissa : nil
         }
         return rfc3339(text)
     }

@@ -44,14 +44,16 @@ public struct BinanceProtocol: VenueProtocol {
             guard let venueSymbol = event["s"]?.text, let symbol = try? VenueSymbols.canonical(venueSymbol),
                   let price = event.decimal("p"), let size = event.decimal("q"),
                   let id = event["t"]?.text.flatMap({ UInt64($0) }),
-                  let time = event["T"]?.text.flatMap({ Int64($0) }), let maker = event["m"] else {
+                  let millis = event["T"]?.text.flatMap({ Int64($0) }), millis >= 0,
+                  case (let time, false) = millis.multipliedReportingOverflow(by: 1_000_000),  // a trap, found by fuzzing
+                  let maker = event["m"] else {
                 return [.malformed(text)]
             }
             var events: [VenueEvent] = []
             if let gap = trades.observe(id, symbol: symbol) { events.append(gap) }
             // The buyer made the resting order: the seller was the aggressor.
             let side: Side = maker == .bool(true) ? .sell : .buy
-            events.append(.tick(VenueTick(symbol: symbol, price: price, size: size, side: side, tradeID: String(id), venueTimeNanos: time * 1_000_000)))
+            events.append(.tick(VenueTick(symbol: symbol, price: price, size: size, side: side, tradeID: String(id), venueTimeNanos: time)))
             return events
         }
         if event["u"] != nil, event["b"] != nil, event["a"] != nil {

@@ -1,0 +1,78 @@
+import NIOCore
+import NIOEmbedded
+@_spi(Benchmarks) import TickgateGateway
+import TickgateFeeds
+import TickgateModel
+
+/// What the fuzz harnesses (`Fuzz/`, a separate package built with
+/// libFuzzer and AddressSanitizer) feed bytes into: the real code, no
+/// sockets or Kafka. A target of its own, like the bench support, so that
+/// NIOEmbedded never reaches the gateway. Each function must survive any
+/// input; a crash, a sanitizer report or a hang is a finding.
+public enum FuzzTargets {
+    /// The client's connection preface and an empty SETTINGS frame.
+    static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+
+    /// Bytes from a client after its preface → nghttp2 server session →
+    /// gRPC deframing → protobuf decoding → subscriptions; then a batch of
+    /// ticks for the symbols a subscription may have named, and the
+    /// connection's output drained.
+    public static func gatewayConnection(_ data: UnsafeRawBufferPointer) {
+        let loop = EmbeddedEventLoop()
+        let core = FanoutBenchCore(eventLoop: loop)
+        core.register(symbols: symbols)
+        let channel = EmbeddedChannel(handler: core.makeConnectionHandler(), loop: loop)
+        _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        var input = channel.allocator.buffer(capacity: preface.count + data.count)
+        input.writeBytes(preface)
+        input.writeBytes(data)
+        // Fed in two pieces, so frames split across reads are exercised too.
+        let cut = preface.count + data.count / 2
+        _ = try? channel.writeInbound(input.getSlice(at: 0, length: cut)!)
+        _ = try? channel.writeInbound(input.getSlice(at: cut, length: input.readableBytes - cut)!)
+        loop.run()
+        if let batch = try? core.makeBatch(ticks: 4, symbols: symbols) { core.deliver(batch) }
+        loop.run()
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+        _ = try? channel.close().wait()
+        loop.run()
+        try? loop.syncShutdownGracefully()
+    }
+
+    static let symbols = ["BTC-USD", "ETH-USD", "SOL-USDT", "X-Y"]
+
+    /// One venue WebSocket message, as text.
+    public static func venue(_ name: String, _ data: UnsafeRawBufferPointer) {
+        let text = String(decoding: data, as: UTF8.self)
+        switch name {
+        case "binance":
+            var parser = BinanceProtocol(streams: [.trade, .bookTicker])
+            _ = parser.parse(text)
+            _ = parser.parse(text)  // the same again: duplicate and gap handling
+        case "coinbase":
+            var parser = CoinbaseProtocol()
+            _ = parser.parse(text)
+            _ = parser.parse(text)
+        default:
+            var parser = KrakenProtocol()
+            _ = parser.parse(text)
+            _ = parser.parse(text)
+        }
+    }
+
+    /// Lines of a replay file in each format.
+    public static func replay(_ data: UnsafeRawBufferPointer) {
+        let text = String(decoding: data, as: UTF8.self)
+        for format in [ReplayFormat.binance, .csv, .ndjson] {
+            var parser = ReplayParser(format: format, defaultSymbol: try? Symbol(validating: "BTC-USD"), defaultVenue: "replay")
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) { _ = try? parser.parse(line) }
+        }
+    }
+
+    /// The feeds' JSON reader.
+    public static func jsonLine(_ data: UnsafeRawBufferPointer) {
+        let text = String(decoding: data, as: UTF8.self)
+        _ = try? JSONLine.parse(Substring(text))
+        _ = try? JSONLine.parseObject(Substring(text))
+    }
+}
