@@ -11,6 +11,8 @@
 # input, replayed by `run.sh regress`.
 #   Fuzz/run.sh regress               run every harness once over its
 #                                     seeds and crashers (no fuzzing)
+#   Fuzz/run.sh ci [SECONDS]          build, regress, then each harness for
+#                                     SECONDS (default 20): what CI runs
 set -euo pipefail
 cd "$(dirname "$0")"
 # lld: gold fails on the instrumented objects (internal error in format_file_lineno).
@@ -34,19 +36,29 @@ run_one() {  # NAME SECONDS [ARGS]
     -artifact_prefix="Crashers/$name/" -print_final_stats=1 "$@" ".build/fuzz-corpus/$name" "Corpus/$name"
 }
 
+regress() {
+  for name in "${names[@]}"; do
+    [[ -x $(bin "$name") ]] || swift build "${flags[@]}" --product "$(product "$name")"
+    inputs=(Corpus/"$name"/* Crashers/"$name"/*)
+    files=()
+    for f in "${inputs[@]}"; do [[ -f $f ]] && files+=("$f"); done
+    ((${#files[@]})) && ASAN_OPTIONS=detect_leaks=0 "$(bin "$name")" -runs=1 "${files[@]}" >/dev/null 2>&1 \
+      || { ((${#files[@]} == 0)) || { echo "fuzz regress: $name failed" >&2; exit 1; }; }
+    echo "fuzz regress: $name ok (${#files[@]} inputs)"
+  done
+}
+
 case "${1:-}" in
   build) build ;;
   all) for name in "${names[@]}"; do run_one "$name" "${2:?seconds}"; done ;;
-  regress)
+  regress) regress ;;
+  ci)
+    build
+    regress
     for name in "${names[@]}"; do
-      [[ -x $(bin "$name") ]] || swift build "${flags[@]}" --product "$(product "$name")"
-      inputs=(Corpus/"$name"/* Crashers/"$name"/*)
-      files=()
-      for f in "${inputs[@]}"; do [[ -f $f ]] && files+=("$f"); done
-      ((${#files[@]})) && ASAN_OPTIONS=detect_leaks=0 "$(bin "$name")" -runs=1 "${files[@]}" >/dev/null 2>&1 \
-        || { ((${#files[@]} == 0)) || { echo "fuzz regress: $name failed" >&2; exit 1; }; }
-      echo "fuzz regress: $name ok (${#files[@]} inputs)"
+      run_one "$name" "${2:-20}" > ".build/fuzz-$name.log" 2>&1 || { tail -40 ".build/fuzz-$name.log"; echo "fuzz: $name found something (Fuzz/Crashers/$name/)" >&2; exit 1; }
+      echo "fuzz: $name $(grep -E '^#[0-9]+' ".build/fuzz-$name.log" | tail -1 | cut -c1-60)"
     done ;;
-  "") sed -n 2,14p "$0"; exit 2 ;;
+  "") sed -n 2,16p "$0"; exit 2 ;;
   *) run_one "$@" ;;
 esac

@@ -7,6 +7,7 @@ per symbol, the sequence goes up by exactly 1 + `skipped`, except across a
 resume the gateway said it could not recover. Prints one JSON line of
 counts; exits 1 on any gap the client was not told about."""
 import json
+import logging
 import random
 import sys
 import threading
@@ -17,6 +18,7 @@ import grpc
 sys.path.insert(0, sys.argv[4])
 from tickgate.v1 import tickgate_pb2 as pb, tickgate_pb2_grpc as pbg  # noqa: E402
 
+logging.basicConfig(level=logging.ERROR)  # grpc's own errors, with their tracebacks, go to stderr
 address, duration, workers = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 symbols = [f"SOAK{i}-USD" for i in range(8)]
 stop_at = time.monotonic() + duration
@@ -33,8 +35,8 @@ def bump(key, n=1):
 class Session:
     def __init__(self, channel, chosen, resume=None):
         self.requests = [pb.ClientMessage(subscribe=pb.Subscribe(request_id=1, symbols=chosen, resume=resume or []))]
-        self.call = pbg.PriceStreamStub(channel).Stream(iter(self._requests()), timeout=duration + 60)
         self.done = threading.Event()
+        self.call = pbg.PriceStreamStub(channel).Stream(iter(self._requests()), timeout=duration + 60)
 
     def _requests(self):
         yield from self.requests
@@ -110,7 +112,8 @@ def play(channel, rng):
 
 def worker(seed):
     rng = random.Random(seed)
-    channel = grpc.insecure_channel(address)
+    # A connection of its own per worker (grpcio would share one).
+    channel = grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
     while time.monotonic() < stop_at:
         play(channel, rng)
     channel.close()

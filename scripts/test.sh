@@ -5,7 +5,11 @@
 #   3. C calls only inside their layers; generated protobuf-c code is up to date with Protos/
 #   4. swift build --build-tests, swift test
 #   5. a throwaway app builds against TickgateClient by version
-#   6. the interop suite (stock grpcio and kcat against the tickgate binary)
+#   6. the interop suite (stock grpcio and kcat against the tickgate binary,
+#      and the HTTP/2 abuse suite)
+#   7. every fuzz harness: its seeds and crashers, then 20 s of fuzzing
+#   8. the Swift test suite under AddressSanitizer
+#   9. a 60 s soak run
 # Logs go to .test-output/. Exits non-zero if any step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,9 +71,21 @@ TICKGATE_BIN="${TICKGATE_BIN:-$PWD/.build/debug/tickgate}" \
   timeout -s INT -k 30 900 .venv/bin/python -m pytest Tests/Interop -v \
     --junitxml="$out/interop.xml" 2>&1 | tee "$out/interop.log" || failed+=("interop")
 
+echo "==> Fuzz/run.sh ci 20 (log: $out/fuzz.log)"
+bash Fuzz/run.sh ci 20 > "$out/fuzz.log" 2>&1 || { tail -40 "$out/fuzz.log"; failed+=("fuzz"); }
+grep -E "^fuzz" "$out/fuzz.log" || true
+
+echo "==> scripts/sanitize.sh address (log: $out/asan.log)"
+bash scripts/sanitize.sh address > "$out/asan.log" 2>&1 || { grep -E "✘|ERROR|SUMMARY" "$out/asan.log" | head -40; failed+=("address sanitizer"); }
+tail -1 "$out/asan.log"
+
+echo "==> scripts/soak.sh 60 (log: $out/soak.log)"
+TICKGATE_BIN="$PWD/.build/release/tickgate" bash scripts/soak.sh 60 12 > "$out/soak.log" 2>&1 || { tail -20 "$out/soak.log"; failed+=("soak"); }
+tail -3 "$out/soak.log"
+
 if ((${#failed[@]})); then
   summary=$(printf '%s, ' "${failed[@]}")
   echo "test.sh: FAILED: ${summary%, } (logs in $out/)" >&2
   exit 1
 fi
-echo "test.sh: all passed (C layers, protos, swift build, swift test, consumer package, release build, interop)"
+echo "test.sh: all passed (C layers, protos, swift build, swift test, consumer package, release build, interop, fuzz, address sanitizer, soak)"

@@ -35,12 +35,12 @@ struct ConnectionLimitTests {
     }
 
     @Test func anIdleConnectionIsClosedWithGoAway() async throws {
-        let harness = try await GatewayHarness.start(partitions: 1) { $0.idleTimeout = .milliseconds(200) }
+        let harness = try await GatewayHarness.start(partitions: 1) { $0.idleTimeout = .seconds(2) }
         let connection = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)
         let busy = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)
         let stream = try await busy.openStream()
         _ = try await stream.subscribe(["BTC-USD"])
-        #expect(await eventually(timeout: .seconds(5)) { harness.gateway.stats.snapshot.connectionsIdleClosed == 1 })
+        #expect(await eventually(timeout: .seconds(10)) { harness.gateway.stats.snapshot.connectionsIdleClosed == 1 })
         #expect(await eventually { harness.gateway.stats.snapshot.connections == 1 }, "a connection with a call stays")
         _ = try await stream.ping()
         await #expect(throws: TickgateClientError.self) { _ = try await connection.openStream().subscribe(["BTC-USD"]) }

@@ -62,7 +62,10 @@ struct HeaderLimitTests {
         let refused = await eventually { harness.gateway.stats.snapshot.headerListsRefused == 1 }
         #expect(refused)
         let after = Self.residentKiB()
-        #expect(after - before < 50 * 1024, "RSS grew by \(after - before) KiB for a 242 MB header list")
+        // (A sanitizer's quarantine keeps freed memory resident: no bound then.)
+        if !runningUnderSanitizer {
+            #expect(after - before < 50 * 1024, "RSS grew by \(after - before) KiB for a 242 MB header list")
+        }
         try? await channel.close()
         // The gateway goes on serving.
         let connection = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)

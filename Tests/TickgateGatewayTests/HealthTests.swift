@@ -25,8 +25,13 @@ struct HealthTests {
         let harness = try await GatewayHarness.start(partitions: 1) {
             $0.kafka = KafkaConfiguration(brokers: $0.kafka.brokers, connectTimeout: .seconds(2))
         }
-        let (code, status) = try await Self.check(harness.port, "")
-        #expect(code == 0 && status == .serving)
+        // SERVING once the reader's first watermark refresh is in (a
+        // sanitizer build can take seconds to get there).
+        let serving = await eventually(timeout: .seconds(15)) {
+            let (code, status) = (try? await Self.check(harness.port, "")) ?? (nil, nil)
+            return code == 0 && status == .serving
+        }
+        #expect(serving)
         let (perService, serviceStatus) = try await Self.check(harness.port, "tickgate.v1.PriceStream")
         #expect(perService == 0 && serviceStatus == .serving)
         let (unknown, _) = try await Self.check(harness.port, "no.such.Service")

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Logging
 public import TickgateFeeds
 public import TickgateGateway
@@ -105,3 +108,7 @@ public func eventually(
     }
     return try await condition()
 }
+
+/// True under scripts/sanitize.sh (it sets the sanitizer's options): memory
+/// bounds do not hold there (freed memory stays resident in quarantine).
+public let runningUnderSanitizer: Bool = getenv("ASAN_OPTIONS") != nil || getenv("TSAN_OPTIONS") != nil
