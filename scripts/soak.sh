@@ -39,7 +39,7 @@ start=$(date +%s)
 while kill -0 "$clients" 2>/dev/null; do
   rss=$(awk '/VmRSS/ {print $2}' /proc/"$gateway"/status)
   fds=$(ls /proc/"$gateway"/fd | wc -l)
-  page=$(curl -s "$metrics" || true)
+  page=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' "$metrics" 2>/dev/null || true)
   calls=$(awk '/^tickgate_call_objects / {print $2}' <<<"$page")
   conns=$(awk '/^tickgate_connections / {print $2}' <<<"$page")
   echo "$(($(date +%s) - start)) $rss $fds ${calls:-?} ${conns:-?}" >> "$out/samples.txt"
