@@ -38,6 +38,26 @@ public final class EmbeddedBroker: @unchecked Sendable {
         cluster.failRequests(apiKey: KafkaAPIKey.fetch, count: count, error: .offsetOutOfRange)
     }
 
+    /// Fault injection: every request to broker `id` (1-based) takes
+    /// `millis` longer (0: as fast as it can).
+    public func setRoundTrip(broker id: Int32, millis: Int) {
+        cluster.setRoundTrip(broker: id, millis: millis)
+    }
+
+    /// Fault injection: the leader of `partition` moves to broker `id`.
+    public func setLeader(topic: String, partition: Int32, broker id: Int32) {
+        cluster.setLeader(topic: topic, partition: partition, broker: id)
+    }
+
+    /// Fault injection: the next `count` Fetch, Produce and ListOffsets
+    /// requests fail with retriable errors (NOT_LEADER_FOR_PARTITION,
+    /// REQUEST_TIMED_OUT), as during a broker's restart.
+    public func failNextRequests(count: Int) {
+        cluster.failRequests(apiKey: KafkaAPIKey.fetch, count: count, error: .notLeaderForPartition)
+        cluster.failRequests(apiKey: KafkaAPIKey.produce, count: count, error: .requestTimedOut)
+        cluster.failRequests(apiKey: KafkaAPIKey.listOffsets, count: count, error: .notLeaderForPartition)
+    }
+
     /// Idempotent.
     public func close() {
         guard !closed else { return }

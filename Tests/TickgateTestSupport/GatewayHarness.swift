@@ -16,11 +16,11 @@ public final class GatewayHarness: Sendable {
     public let topic: String
 
     public static func start(
-        partitions: Int = 6, catalog: Set<String>? = nil,
+        partitions: Int = 6, brokers: Int = 1, catalog: Set<String>? = nil,
         configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let logger = Logger.quiet
-        let broker = try EmbeddedBroker(logger: logger)
+        let broker = try EmbeddedBroker(brokerCount: brokers, logger: logger)
         let topic = "ticks"
         try broker.createTopic(topic, partitions: partitions)
         let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, connectTimeout: .seconds(10))

@@ -33,6 +33,16 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         }
     }
 
+    /// Every request to broker `id` takes `millis` longer.
+    func setRoundTrip(broker id: Int32, millis: Int) {
+        _ = rd_kafka_mock_broker_set_rtt(handle, id, Int32(clamping: millis))
+    }
+
+    /// Partition `partition` of `topic` gets broker `id` as its leader.
+    func setLeader(topic: String, partition: Int32, broker id: Int32) {
+        _ = rd_kafka_mock_partition_set_leader(handle, topic, partition, id)
+    }
+
     func destroy() {
         guard !destroyed else { return }
         destroyed = true

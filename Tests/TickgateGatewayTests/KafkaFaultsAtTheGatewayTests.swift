@@ -1,0 +1,51 @@
+import Synchronization
+import Testing
+import TickgateClient
+import TickgateGateway
+import TickgateKafka
+import TickgateModel
+import TickgateTestSupport
+
+/// Kafka faults under a live subscription, with the embedded broker's
+/// fault injection: failed requests, slow round trips and a partition
+/// leader moving between brokers. The stream stays open and gets every
+/// tick published meanwhile exactly once, in order.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct KafkaFaultsAtTheGatewayTests {
+    @Test func requestErrorsSlowRoundTripsAndALeaderChangeLoseNothing() async throws {
+        let harness = try await GatewayHarness.start(partitions: 2, brokers: 3)
+        let connection = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)
+        let stream = try await connection.openStream()
+        let symbols = ["BTC-USD", "ETH-USD"]
+        _ = try await stream.subscribe(symbols)
+        let perPhase = 50
+        var ticks = makeTicks(symbols: symbols, perSymbol: perPhase * 4)
+        func phase(_ index: Int) -> [Tick] {
+            ticks.filter { ((Int($0.sequence) - 1) / perPhase) == index }
+        }
+        ticks.sort { $0.sequence < $1.sequence }
+
+        try await harness.publishAndFlush(phase(0))
+        // Failed Fetch, Produce and ListOffsets requests (retriable ones).
+        harness.broker.failNextRequests(count: 20)
+        try await harness.publishAndFlush(phase(1))
+        // Every broker 300 ms slower.
+        for id: Int32 in 1...3 { harness.broker.setRoundTrip(broker: id, millis: 300) }
+        let slow = ContinuousClock.now
+        try await harness.publishAndFlush(phase(2))
+        #expect(ContinuousClock.now - slow >= .milliseconds(300), "the round trips were slow (the fault was real)")
+        for id: Int32 in 1...3 { harness.broker.setRoundTrip(broker: id, millis: 0) }
+        // Each partition's leader moves to another broker.
+        for partition: Int32 in 0..<2 { harness.broker.setLeader(topic: "ticks", partition: partition, broker: 2 + partition % 2) }
+        try await harness.publishAndFlush(phase(3))
+
+        let got = try await collect(stream, count: perPhase * 4 * symbols.count, timeout: .seconds(90))
+        for symbol in symbols {
+            #expect(got.filter { $0.tick.symbol == symbol }.map(\.tick.sequence) == Array(1...UInt64(perPhase * 4)),
+                "\(symbol): every tick once, in order")
+        }
+        stream.cancel()
+        await connection.close()
+        await harness.stop()
+    }
+}
