@@ -44,3 +44,26 @@ let grpcResponseHeaders = [
     HTTP2Header("content-type", GRPCProtocol.contentType),
     HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
 ]
+
+extension GatewayCall {
+    /// The I/O for a stream-shaped call that holds no tick subscriptions
+    /// (health Watch, reflection): what its ``StreamCallStateMachine``
+    /// decided. `release` runs for `.releaseSubscriptions`.
+    func performStreamActions(_ actions: [StreamCallStateMachine.Action], context: CallContext, release: () -> Void = {}) {
+        for action in actions {
+            switch action {
+            case .sendResponseHeaders:
+                context.submitResponse(self, headers: grpcResponseHeaders)
+            case .finish(let status):
+                if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }
+                outbound.finish(trailers: status.trailerFields)
+                context.hasOutput(outbound)
+            case .reset(let code):
+                outbound.discardPending()
+                context.submitReset(self, code)
+            case .releaseSubscriptions:
+                release()
+            }
+        }
+    }
+}

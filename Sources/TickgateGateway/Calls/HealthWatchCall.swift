@@ -69,20 +69,6 @@ final class HealthWatchCall: GatewayCall {
     }
 
     private func perform(_ actions: [StreamCallStateMachine.Action]) {
-        for action in actions {
-            switch action {
-            case .sendResponseHeaders:
-                context.submitResponse(self, headers: grpcResponseHeaders)
-            case .finish(let status):
-                if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }
-                outbound.finish(trailers: status.trailerFields)
-                context.hasOutput(outbound)
-            case .reset(let code):
-                outbound.discardPending()
-                context.submitReset(self, code)
-            case .releaseSubscriptions:
-                watched = nil
-            }
-        }
+        performStreamActions(actions, context: context) { watched = nil }
     }
 }

@@ -66,20 +66,6 @@ final class ReflectionCall: GatewayCall {
     }
 
     private func perform(_ actions: [StreamCallStateMachine.Action]) {
-        for action in actions {
-            switch action {
-            case .sendResponseHeaders:
-                context.submitResponse(self, headers: grpcResponseHeaders)
-            case .finish(let status):
-                if status.code != .ok { context.stats.recordRequestError(code: status.code.rawValue) }
-                outbound.finish(trailers: status.trailerFields)
-                context.hasOutput(outbound)
-            case .reset(let code):
-                outbound.discardPending()
-                context.submitReset(self, code)
-            case .releaseSubscriptions:
-                break
-            }
-        }
+        performStreamActions(actions, context: context)
     }
 }
