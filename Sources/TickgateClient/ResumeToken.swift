@@ -11,9 +11,7 @@ public struct ResumeToken: Hashable, Sendable, CustomStringConvertible {
         self.positions = positions.sorted { $0.symbol < $1.symbol }
     }
 
-    public var description: String {
-        "t1:" + positions.map { "\($0.symbol)@\($0.partition):\($0.offset)" }.joined(separator: ",")
-    }
+    public var description: String { ResumeTokenText.format(positions) }
 
     public struct ParseError: Error, CustomStringConvertible {
         public let text: String
@@ -22,27 +20,10 @@ public struct ResumeToken: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing text: String) throws(ParseError) {
-        guard text.hasPrefix("t1:") else { throw ParseError(text: text, reason: "expected it to start with t1:") }
-        var positions: [KafkaPosition] = []
-        var seen: Set<String> = []
-        for item in text.dropFirst(3).split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = item.split(separator: "@")
-            guard parts.count == 2 else { throw ParseError(text: text, reason: "each position is SYMBOL@PARTITION:OFFSET") }
-            let where_ = parts[1].split(separator: ":")
-            guard where_.count == 2, let partition = Int32(where_[0]), partition >= 0, let offset = Int64(where_[1]), offset >= -1 else {
-                throw ParseError(text: text, reason: "each position is SYMBOL@PARTITION:OFFSET")
-            }
-            let symbol: String
-            do {
-                symbol = try Symbol(validating: parts[0]).rawValue
-            } catch {
-                throw ParseError(text: text, reason: error.description)
-            }
-            guard seen.insert(symbol).inserted else { throw ParseError(text: text, reason: "\(symbol) appears twice") }
-            positions.append(KafkaPosition(symbol: symbol, partition: partition, offset: offset))
+        switch ResumeTokenText.parse(text) {
+        case .success(let positions): self.init(positions: positions)
+        case .failure(let failure): throw ParseError(text: text, reason: failure.reason)
         }
-        guard !positions.isEmpty else { throw ParseError(text: text, reason: "no position") }
-        self.init(positions: positions)
     }
 }
 

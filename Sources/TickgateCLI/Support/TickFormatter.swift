@@ -16,13 +16,8 @@ enum TickFormatter {
 
     static func json(_ delivery: TickDelivery) -> String {
         let t = delivery.tick
-        return "{\"symbol\":\(quoted(t.symbol)),\"venue\":\(quoted(t.venue)),\"price\":\"\(t.price)\",\"size\":\"\(t.size)\","
-            + "\"side\":\"\(t.side)\",\"sequence\":\(t.sequence),\"trade_id\":\(quoted(t.tradeID)),"
-            + "\"venue_time_ns\":\(t.venueTimeNanos),\"publish_time_ns\":\(t.publishTimeNanos),"
-            + "\"kafka_time_ms\":\(t.kafkaTimeMillis),\"gateway_receive_time_ns\":\(t.gatewayReceiveTimeNanos),"
-            + "\"gateway_dispatch_time_ns\":\(t.gatewayDispatchTimeNanos),\"client_receive_time_ns\":\(delivery.receivedAtNanos),"
-            + "\"kafka_partition\":\(t.kafkaPartition),\"kafka_offset\":\(t.kafkaOffset)"
-            + (t.snapshot ? ",\"snapshot\":true" : "") + (t.skipped > 0 ? ",\"skipped\":\(t.skipped)" : "") + "}"
+        return "{" + TickJSON.sharedFields(t) + ",\"client_receive_time_ns\":\(delivery.receivedAtNanos)"
+            + TickJSON.marks(snapshot: t.snapshot, skipped: t.skipped) + "}"
     }
 
     static func formatMillis(_ nanos: Int64) -> String {
@@ -62,26 +57,5 @@ enum TickFormatter {
         guard text.count < width else { return text }
         let fill = String(repeating: " ", count: width - text.count)
         return right ? fill + text : text + fill
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -10,19 +10,7 @@ extension WireCodec {
             tickgate__v1__client_message__init(&c)
             switch message {
             case .subscribe(let request):
-                var s = Tickgate__V1__Subscribe()
-                tickgate__v1__subscribe__init(&s)
-                s.request_id = request.requestID
-                s.n_symbols = request.symbols.count
-                s.symbols = arena.strings(request.symbols)
-                s.venue = arena.string(request.venue)
-                s.snapshot = request.snapshot ? 1 : 0
-                s.max_rate = request.maxRate
-                s.lossless = request.lossless ? 1 : 0
-                s.n_resume = request.resume.count
-                s.resume = arena.array(request.resume.map { Optional($0.cMessage(in: arena)) })
-                s.since_time_ms = request.sinceTimeMillis
-                s.on_missing = request.liveWhenMissing ? TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE : TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_EARLIEST
+                let s = request.cMessage(in: arena)
                 c.kind_case = TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE
                 c.subscribe = arena.make(s)
             case .unsubscribe(let requestID, let symbols, let venue):
@@ -56,12 +44,7 @@ extension WireCodec {
         let c = decoded.pointee
         switch c.kind_case {
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_SUBSCRIBE:
-            let s = c.subscribe.pointee
-            return .subscribe(SubscribeRequest(
-                requestID: s.request_id, symbols: stringsFromC(s.symbols, count: s.n_symbols),
-                venue: stringFromC(s.venue), snapshot: s.snapshot != 0, maxRate: s.max_rate, lossless: s.lossless != 0,
-                resume: (0..<s.n_resume).compactMap { s.resume[$0].map { KafkaPosition($0) } },
-                sinceTimeMillis: s.since_time_ms, liveWhenMissing: s.on_missing == TICKGATE__V1__RESUME_FALLBACK__RESUME_FALLBACK_LIVE))
+            return .subscribe(SubscribeRequest(c.subscribe.pointee))
         case TICKGATE__V1__CLIENT_MESSAGE__KIND_UNSUBSCRIBE:
             let s = c.unsubscribe.pointee
             return .unsubscribe(
