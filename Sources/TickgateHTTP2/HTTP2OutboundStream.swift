@@ -61,12 +61,29 @@ package final class HTTP2OutboundStream {
     @exclusivity(unchecked) package internal(set) var closed = false
     #endif
 
+    /// gRPC-Web: the trailers go at the end of the body, as a trailer
+    /// frame (``GRPCWeb/trailerFrame(_:)``), not as HTTP trailers.
+    package var trailersInBody = false
+    /// gRPC-Web text mode: the body leaves base64-encoded (each DATA frame
+    /// or chunk on its own, padded).
+    package var base64Body = false
+
+    /// Set when what the owner appends is not what leaves: the bytes go
+    /// through it to another stream first (Server-Sent Events). The
+    /// connection flushes what it returns.
+    package var transcoder: (any OutboundTranscoder)? = nil
+
     package init() {}
 
     /// Sends what is pending, then ends the stream (with `trailers`, if any).
     package func finish(trailers: [HTTP2Header]?) {
         guard !finished else { return }
-        self.trailers = trailers
+        if trailersInBody {
+            pending.writeBytes(GRPCWeb.trailerFrame(trailers ?? []))
+            self.trailers = nil
+        } else {
+            self.trailers = trailers
+        }
         self.finished = true
     }
 
@@ -79,4 +96,12 @@ package final class HTTP2OutboundStream {
     package func compactPending() {
         pending.compact()
     }
+}
+
+/// Turns what one call appends to its ``HTTP2OutboundStream`` into what
+/// leaves on the wire, in another stream (gRPC messages into Server-Sent
+/// Events). Called by the connection before each write.
+package protocol OutboundTranscoder: AnyObject {
+    /// Moves what it can (bounded) and returns the stream to send from.
+    func transcode() -> HTTP2OutboundStream
 }

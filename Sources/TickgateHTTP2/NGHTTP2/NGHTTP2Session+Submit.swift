@@ -80,12 +80,12 @@ extension NGHTTP2Session {
     private func dataProvider(for stream: HTTP2OutboundStream) -> nghttp2_data_provider {
         var provider = nghttp2_data_provider()
         provider.source.ptr = Unmanaged.passUnretained(stream).toOpaque()
-        provider.read_callback = { session, streamID, _, length, dataFlags, source, _ in
+        provider.read_callback = { session, streamID, buffer, length, dataFlags, source, _ in
             guard let pointer = source?.pointee.ptr, let dataFlags else {
                 return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
             }
             let (count, trailers) = Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer)._withUnsafeGuaranteedRef {
-                $0.read(length: length, flags: dataFlags)
+                $0.base64Body ? $0.readBase64(into: buffer, length: length, flags: dataFlags) : $0.read(length: length, flags: dataFlags)
             }
             if let trailers {
                 withNameValues(trailers) { nva, n in _ = nghttp2_submit_trailer(session, streamID, nva, n) }
@@ -118,6 +118,33 @@ extension HTTP2OutboundStream {
             }
         }
         return (n, nil)
+    }
+
+    /// The data-source read of a gRPC-Web text stream: base64 of what is
+    /// pending, copied into nghttp2's frame buffer (whole 3-byte groups,
+    /// except at the end of what is pending).
+    fileprivate func readBase64(into buffer: UnsafeMutablePointer<UInt8>?, length: Int, flags: UnsafeMutablePointer<UInt32>) -> (Int, [HTTP2Header]?) {
+        guard let buffer else { return (Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue), nil) }
+        let available = pending.readableBytes
+        var n = min(length / 4 * 3, available)
+        if n < available { n -= n % 3 }
+        let all = n == available
+        if n > 0 {
+            pending.withUnsafeReadableBytes { raw in
+                Base64.encode(UnsafeRawBufferPointer(rebasing: raw[..<n]), into: UnsafeMutableRawPointer(buffer))
+            }
+            pending.moveReaderIndex(forwardBy: n)
+            compactPending()
+        }
+        if all, finished {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        } else if n == 0 {
+            // Nothing, or less than a group fits (a window of 1-3 bytes):
+            // wait for the next resume.
+            deferred = true
+            return (Int(NGHTTP2_ERR_DEFERRED.rawValue), nil)
+        }
+        return (Base64.encodedLength(n), nil)
     }
 }
 
