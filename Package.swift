@@ -45,7 +45,9 @@ var targets: [Target] = [
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        ],
+        // The live page (GET /), compiled into the binary.
+        resources: [.embedInCode("Web/Resources/index.html")]),
     // What the fuzz harnesses (Fuzz/, a separate package built with
     // libFuzzer) feed bytes into.
     .target(

@@ -2422,16 +2422,18 @@ const ProtobufCEnumDescriptor tickgate__v1__resume_fallback__descriptor =
   tickgate__v1__resume_fallback__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[3] =
+static const ProtobufCMethodDescriptor tickgate__v1__price_stream__method_descriptors[4] =
 {
   { "Stream", &tickgate__v1__client_message__descriptor, &tickgate__v1__server_message__descriptor },
+  { "Watch", &tickgate__v1__subscribe__descriptor, &tickgate__v1__server_message__descriptor },
   { "Publish", &tickgate__v1__tick__descriptor, &tickgate__v1__publish_summary__descriptor },
   { "GetSnapshot", &tickgate__v1__snapshot_request__descriptor, &tickgate__v1__snapshot_response__descriptor },
 };
 const unsigned tickgate__v1__price_stream__method_indices_by_name[] = {
-  2,        /* GetSnapshot */
-  1,        /* Publish */
-  0         /* Stream */
+  3,        /* GetSnapshot */
+  2,        /* Publish */
+  0,        /* Stream */
+  1         /* Watch */
 };
 const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor =
 {
@@ -2440,7 +2442,7 @@ const ProtobufCServiceDescriptor tickgate__v1__price_stream__descriptor =
   "PriceStream",
   "Tickgate__V1__PriceStream",
   "tickgate.v1",
-  3,
+  4,
   tickgate__v1__price_stream__method_descriptors,
   tickgate__v1__price_stream__method_indices_by_name
 };
@@ -2452,13 +2454,21 @@ void tickgate__v1__price_stream__stream(ProtobufCService *service,
   assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void tickgate__v1__price_stream__watch(ProtobufCService *service,
+                                       const Tickgate__V1__Subscribe *input,
+                                       Tickgate__V1__ServerMessage_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void tickgate__v1__price_stream__publish(ProtobufCService *service,
                                          const Tickgate__V1__Tick *input,
                                          Tickgate__V1__PublishSummary_Closure closure,
                                          void *closure_data)
 {
   assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void tickgate__v1__price_stream__get_snapshot(ProtobufCService *service,
                                               const Tickgate__V1__SnapshotRequest *input,
@@ -2466,7 +2476,7 @@ void tickgate__v1__price_stream__get_snapshot(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &tickgate__v1__price_stream__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *service,
                                        Tickgate__V1__PriceStream_ServiceDestroy destroy)

@@ -1,6 +1,7 @@
 public import Logging
 import Synchronization
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import TickgateHTTP2
 import TickgateMetrics
@@ -131,6 +132,7 @@ public final class Gateway: Sendable {
         }
         let fanoutByLoop = fanouts
         let limiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        let web = configuration.serveWeb ? WebEndpoints.make(configuration) : nil
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -149,9 +151,31 @@ public final class Gateway: Sendable {
                         try channel.pipeline.syncOperations.addHandler(try tls.context.makeHandler(
                             handshakeTimeout: configuration.handshakeTimeout.map { .nanoseconds($0.wholeNanoseconds) }))
                     }
-                    let handler = GatewayConnectionHandler(
-                        configuration: configuration, fanout: fanout, logger: logger, refusals: refusals, refusal: refusal)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    // Over TLS, ALPN h2 is required: HTTP/2 only (browsers
+                    // get gRPC-Web, SSE and the page over it).
+                    guard let web, tls == nil else {
+                        try channel.pipeline.syncOperations.addHandler(GatewayConnectionHandler(
+                            configuration: configuration, fanout: fanout, logger: logger, refusals: refusals, refusal: refusal,
+                            web: web))
+                        return
+                    }
+                    // Without TLS, HTTP/2 (gRPC, h2c) or HTTP/1.1 (browsers,
+                    // gRPC-Web clients): the first bytes tell.
+                    try channel.pipeline.syncOperations.addHandler(ProtocolSniffer(
+                        timeout: configuration.handshakeTimeout.map { .nanoseconds($0.wholeNanoseconds) },
+                        onTimeout: { fanout.stats.handshakesTimedOut.add(1, ordering: .relaxed) },
+                        http2: {
+                            GatewayConnectionHandler(
+                                configuration: configuration, fanout: fanout, logger: logger, refusals: refusals,
+                                refusal: refusal, web: web)
+                        },
+                        http1: {
+                            [
+                                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                                HTTPResponseEncoder(),
+                                HTTP1ConnectionHandler(configuration: configuration, fanout: fanout, logger: logger, web: web, refusal: refusal),
+                            ]
+                        }))
                 }
             }
         let serverChannel: any Channel

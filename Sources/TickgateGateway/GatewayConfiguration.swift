@@ -100,6 +100,16 @@ public struct GatewayConfiguration: Sendable {
     /// that loop's copy of a batch (and tells the affected streams) rather
     /// than hold every other loop back.
     public var maxQueuedTicksPerLoop: Int = 65_536
+    /// Web origins (`https://app.example.com`, or `*`) whose pages may call
+    /// the gateway (gRPC-Web, SSE) from a script: CORS. Empty: only pages
+    /// the gateway serves itself (same origin).
+    public var corsOrigins: [String] = []
+    /// Serve browsers too: HTTP/1.1 on the same port, gRPC-Web, SSE
+    /// (`/v1/ticks`) and the live page (`/`).
+    public var serveWeb: Bool = true
+    /// Where the live page's chart library is read from (Debian's
+    /// libjs-chart.js); nil or missing: the page draws plain SVG.
+    public var chartLibraryPath: String? = "/usr/share/javascript/chart.js/chart.min.js"
 
     public init(kafka: KafkaConfiguration) {
         self.kafka = kafka

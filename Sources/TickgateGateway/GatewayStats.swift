@@ -50,6 +50,13 @@ public final class GatewayStats: Sendable {
     /// for not finishing their TLS handshake or HTTP/2 preface in time.
     let resetFloodsClosed = Atomic<Int>(0)
     let handshakesTimedOut = Atomic<Int>(0)
+    /// Browsers: HTTP/1.1 connections, gRPC-Web calls and Server-Sent
+    /// Events streams opened, and tick JSON encodings for SSE (one per tick
+    /// and loop that some SSE stream took).
+    let http1Connections = Atomic<Int>(0)
+    let grpcWebCalls = Atomic<Int>(0)
+    let sseStreams = Atomic<Int>(0)
+    let sseTickEncodes = Atomic<Int>(0)
     /// Replays for resuming or time-started subscriptions: run, refused
     /// over budget, ticks replayed, and symbols not fully recovered.
     let replays = Atomic<Int>(0)
@@ -118,6 +125,10 @@ public final class GatewayStats: Sendable {
         public var pingFloodsClosed: Int
         public var resetFloodsClosed: Int
         public var handshakesTimedOut: Int
+        public var http1Connections: Int
+        public var grpcWebCalls: Int
+        public var sseStreams: Int
+        public var sseTickEncodes: Int
     }
 
     public var snapshot: Snapshot {
@@ -153,6 +164,10 @@ public final class GatewayStats: Sendable {
             connectionsIdleClosed: connectionsIdleClosed.load(ordering: .relaxed),
             pingFloodsClosed: pingFloodsClosed.load(ordering: .relaxed),
             resetFloodsClosed: resetFloodsClosed.load(ordering: .relaxed),
-            handshakesTimedOut: handshakesTimedOut.load(ordering: .relaxed))
+            handshakesTimedOut: handshakesTimedOut.load(ordering: .relaxed),
+            http1Connections: http1Connections.load(ordering: .relaxed),
+            grpcWebCalls: grpcWebCalls.load(ordering: .relaxed),
+            sseStreams: sseStreams.load(ordering: .relaxed),
+            sseTickEncodes: sseTickEncodes.load(ordering: .relaxed))
     }
 }

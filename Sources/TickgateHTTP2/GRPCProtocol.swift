@@ -1,6 +1,7 @@
 /// Fixed names and values of the gRPC-over-HTTP/2 protocol.
 package enum GRPCProtocol {
     package static let streamPath = "/tickgate.v1.PriceStream/Stream"
+    package static let watchPath = "/tickgate.v1.PriceStream/Watch"
     package static let publishPath = "/tickgate.v1.PriceStream/Publish"
     package static let snapshotPath = "/tickgate.v1.PriceStream/GetSnapshot"
     package static let healthCheckPath = "/grpc.health.v1.Health/Check"
@@ -10,7 +11,7 @@ package enum GRPCProtocol {
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
     ]
     /// Every method the gateway serves.
-    package static let servedPaths: Set<String> = Set([streamPath, publishPath, snapshotPath, healthCheckPath, healthWatchPath])
+    package static let servedPaths: Set<String> = Set([streamPath, watchPath, publishPath, snapshotPath, healthCheckPath, healthWatchPath])
         .union(reflectionPaths)
     package static let contentType = "application/grpc"
     /// Encodings this implementation accepts in `grpc-encoding`.

@@ -154,7 +154,10 @@ struct MarketDataTests {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         // At most 10 per second (+10%), counting the first one at once.
         #expect(Double(got.count) <= seconds * 10 * 1.1 + 1, "\(got.count) ticks in \(seconds) s")
-        #expect(Double(got.count) >= seconds * 10 * 0.7, "\(got.count) ticks in \(seconds) s: the cap is not a stall")
+        // Half the cap at least: a stall gives a tick or two per second; a
+        // loaded box (the whole suite, two cores) fires the loop's rate
+        // timer late now and then (38 in 5.5 s was seen).
+        #expect(Double(got.count) >= seconds * 10 * 0.5, "\(got.count) ticks in \(seconds) s: the cap is not a stall")
         // Any 20 intervals span at least 1.8 s: within 10% over every two
         // seconds, not only on average (arrival jitter, with the whole
         // suite running, stays well under the 200 ms this leaves).

@@ -7,8 +7,10 @@
 TICKGATE_BUILD_PACKAGES=(librdkafka-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev pkg-config)
 # Extra tools for testing: kcat (the interop suite reads Kafka with it),
 # nghttp2-client (nghttp, to poke the gateway by hand over h2c) and
-# python3-venv (the interop suite's .venv/).
-TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv openssl)
+# python3-venv (the interop suite's .venv/); chromium, chromium-driver
+# (headless browser for test_browser.py) and libjs-chart.js (the live
+# page's chart library, served by the gateway at /static/chart.js).
+TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv openssl chromium chromium-driver libjs-chart.js)
 
 # tickgate_install_packages PKG...: apt-get installs those not installed yet.
 tickgate_install_packages() {

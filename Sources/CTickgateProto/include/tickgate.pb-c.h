@@ -945,6 +945,10 @@ struct Tickgate__V1__PriceStream_Service
                  const Tickgate__V1__ClientMessage *input,
                  Tickgate__V1__ServerMessage_Closure closure,
                  void *closure_data);
+  void (*watch)(Tickgate__V1__PriceStream_Service *service,
+                const Tickgate__V1__Subscribe *input,
+                Tickgate__V1__ServerMessage_Closure closure,
+                void *closure_data);
   void (*publish)(Tickgate__V1__PriceStream_Service *service,
                   const Tickgate__V1__Tick *input,
                   Tickgate__V1__PublishSummary_Closure closure,
@@ -962,12 +966,17 @@ void tickgate__v1__price_stream__init (Tickgate__V1__PriceStream_Service *servic
 #define TICKGATE__V1__PRICE_STREAM__INIT(function_prefix__) \
     { TICKGATE__V1__PRICE_STREAM__BASE_INIT,\
       function_prefix__ ## stream,\
+      function_prefix__ ## watch,\
       function_prefix__ ## publish,\
       function_prefix__ ## get_snapshot  }
 void tickgate__v1__price_stream__stream(ProtobufCService *service,
                                         const Tickgate__V1__ClientMessage *input,
                                         Tickgate__V1__ServerMessage_Closure closure,
                                         void *closure_data);
+void tickgate__v1__price_stream__watch(ProtobufCService *service,
+                                       const Tickgate__V1__Subscribe *input,
+                                       Tickgate__V1__ServerMessage_Closure closure,
+                                       void *closure_data);
 void tickgate__v1__price_stream__publish(ProtobufCService *service,
                                          const Tickgate__V1__Tick *input,
                                          Tickgate__V1__PublishSummary_Closure closure,

@@ -79,6 +79,8 @@ struct DemoCommand: AsyncParsableCommand {
             Tickgate demo
               embedded Kafka broker  \(broker.bootstrapServers)  (topic \(topic), \(partitions) partitions)
               gateway (gRPC, h2c)    \(address)
+              live page (browser)    http://\(address)/
+              Server-Sent Events     http://\(address)/v1/ticks?symbols=BTC-USD,ETH-USD&snapshot=true
               metrics                http://\(HostPort(host: gateway.host, port: gateway.metricsPort ?? 0))/metrics
               synthetic feed         \(rate) ticks/s over \(symbols.count) symbols: \(symbols.map(\.rawValue).joined(separator: " "))
 

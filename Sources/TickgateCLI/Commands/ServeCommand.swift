@@ -41,6 +41,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Without --api-keys: let anyone who can reach the port publish ticks. Off by default.")
     var allowAnonymousPublish = false
 
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
+        "A web origin whose pages may call the gateway from scripts (gRPC-Web, SSE), e.g. https://app.example.com; repeat for more, * for any.",
+        valueName: "origin"))
+    var corsOrigins: [String] = []
+
+    @Flag(help: "Serve gRPC over HTTP/2 only: no HTTP/1.1, gRPC-Web, Server-Sent Events or live page.")
+    var noWeb = false
+
+    @Option(help: "The Chart.js file the live page loads (Debian's libjs-chart.js).")
+    var chartLibrary: String = GatewayConfiguration.defaults.chartLibraryPath ?? ""
+
     @Option(help: "Client connections open at once; more get GOAWAY.")
     var maxConnections: Int = GatewayConfiguration.defaults.maxConnections
 
@@ -118,6 +129,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        for origin in corsOrigins where origin != "*" {
+            let rest = origin.hasPrefix("https://") ? origin.dropFirst(8) : origin.hasPrefix("http://") ? origin.dropFirst(7) : nil
+            guard let rest, !rest.isEmpty, !rest.contains("/") else {
+                throw ValidationError("--cors-origin \(origin): an origin is scheme://host[:port], e.g. https://app.example.com (or * for any)")
+            }
+        }
         guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
         guard maxPendingBytes >= 64 * 1024 else { throw ValidationError("--max-pending-bytes must be at least 65536") }
         guard maxSubscriptions >= 1 else { throw ValidationError("--max-subscriptions must be at least 1") }
@@ -170,6 +187,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.metricsPort = metricsListen.port
         configuration.enablePublish = !noPublish
         configuration.maxConnections = maxConnections
+        configuration.corsOrigins = corsOrigins
+        configuration.serveWeb = !noWeb
+        configuration.chartLibraryPath = chartLibrary.isEmpty ? nil : chartLibrary
         configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
         configuration.maxConcurrentStreamsPerConnection = maxStreamsPerConnection
         configuration.maxRequestsPerSecondPerStream = maxRequestsPerSecond

@@ -10,7 +10,7 @@ final class CallContext {
     /// The connection owns its calls and closes them all before it goes
     /// away, so these back-references need no checked `unowned` (which
     /// costs an atomic per access on the delivery path).
-    private unowned(unsafe) let connection: GatewayConnectionHandler
+    private unowned(unsafe) let connection: any ClientConnection
     private unowned(unsafe) let fanout: LoopFanout
     let limits: Limits
     let allocator: ByteBufferAllocator
@@ -33,7 +33,7 @@ final class CallContext {
         }
     }
 
-    init(connection: GatewayConnectionHandler, fanout: LoopFanout, limits: Limits, allocator: ByteBufferAllocator) {
+    init(connection: any ClientConnection, fanout: LoopFanout, limits: Limits, allocator: ByteBufferAllocator) {
         self.connection = connection
         self.fanout = fanout
         self.limits = limits
@@ -69,13 +69,11 @@ final class CallContext {
     // MARK: output
 
     func submitResponse(_ call: some GatewayCall, headers: [HTTP2Header]) {
-        connection.driver.session.submitResponse(streamID: call.streamID, headers: headers, body: call.outbound)
-        connection.requestFlush()
+        connection.submitResponse(call, headers: headers)
     }
 
     func submitReset(_ call: some GatewayCall, _ code: HTTP2ErrorCode) {
-        connection.driver.session.submitReset(streamID: call.streamID, errorCode: code)
-        connection.requestFlush()
+        connection.submitReset(call, code)
     }
 
     /// The call appended to its pending bytes.

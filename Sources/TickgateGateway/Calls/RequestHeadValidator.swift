@@ -18,7 +18,9 @@ enum RequestHeadValidator {
         guard method == "POST" else {
             return .rejectHTTP(status: 405, reason: "gRPC requests use POST, not \(method ?? "no method")")
         }
-        guard let contentType = headers[first: "content-type"], GRPCProtocol.isGRPCContentType(contentType) else {
+        guard let contentType = headers[first: "content-type"],
+              GRPCProtocol.isGRPCContentType(contentType) || GRPCWeb.encoding(contentType: contentType) != nil
+        else {
             return .rejectHTTP(status: 415, reason: "content-type must be application/grpc")
         }
         let path = headers[first: ":path"] ?? ""

@@ -62,8 +62,13 @@ final class StreamCall: GatewayCall {
     @exclusivity(unchecked) var hadTraffic = false
     #endif
     var quietSinceNanos: Int64
+    /// A `Watch` call (or an SSE stream): the whole subscription comes in
+    /// its one request, and a request refused as a whole ends the call.
+    let isWatch: Bool
+    private var watchRequested = false
 
-    init(streamID: Int32, context: CallContext, grant: Grant) {
+    init(streamID: Int32, context: CallContext, grant: Grant, watch: Bool = false) {
+        self.isWatch = watch
         self.streamID = streamID
         self.grant = grant
         self.requestRate = RequestRateLimiter(
@@ -106,7 +111,25 @@ final class StreamCall: GatewayCall {
     // MARK: events from the session
 
     func start(endStream: Bool) {
+        if isWatch, endStream {
+            perform(machine.start(endStream: false))
+            perform(machine.fail(Self.watchNeedsRequest))
+            return
+        }
         perform(machine.start(endStream: endStream))
+    }
+
+    static let watchNeedsRequest = GRPCStatus(.invalidArgument, "Watch takes exactly one Subscribe request")
+
+    /// The one request of a `Watch` call (or of an SSE stream).
+    func watch(_ request: SubscribeRequest) {
+        guard machine.acceptsMessages else { return }
+        guard !watchRequested else {
+            perform(machine.fail(Self.watchNeedsRequest))
+            return
+        }
+        watchRequested = true
+        subscribe(request)
     }
 
     func receivedData(_ bytes: UnsafeRawBufferPointer) {
@@ -119,6 +142,10 @@ final class StreamCall: GatewayCall {
     func receivedEndStream() {
         if machine.acceptsMessages, let failure = deframer.unfinished() {
             perform(machine.fail(failure.status))
+            return
+        }
+        if isWatch, !watchRequested {
+            perform(machine.fail(Self.watchNeedsRequest))
             return
         }
         perform(machine.receivedEndStream(subscriptions: subscriptions.interests.count))
@@ -135,6 +162,14 @@ final class StreamCall: GatewayCall {
     // MARK: requests
 
     private func handle(_ message: ByteBuffer) {
+        if isWatch {
+            do {
+                watch(try WireCodec.decodeSubscribe(message))
+            } catch {
+                perform(machine.fail(GRPCStatus(.internal, "error parsing request proto: \(error)")))
+            }
+            return
+        }
         let decoded: ClientMessage
         do {
             decoded = try WireCodec.decodeClientMessage(message)
@@ -174,6 +209,10 @@ final class StreamCall: GatewayCall {
             send(.error(error))
         }
         send(.ack(requestID: requestID, symbols: accepted))
+        if isWatch, accepted.isEmpty, let first = refused.first {
+            // Nothing of the one request was taken: the call has no purpose.
+            perform(machine.fail(GRPCStatus(GRPCStatusCode(rawValue: Int(first.code)) ?? .invalidArgument, first.message)))
+        }
     }
 
     /// A `SymbolStatus` for one pair this stream holds.

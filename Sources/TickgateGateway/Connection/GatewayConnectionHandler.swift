@@ -9,7 +9,7 @@ import TickgateTLS
 /// One client connection: an nghttp2 server session driven by NIO through
 /// ``HTTP2ChannelDriver``, with its lifecycle in ``ConnectionStateMachine``.
 /// Lives on its channel's event loop; everything it touches is loop-local.
-final class GatewayConnectionHandler: ChannelInboundHandler {
+final class GatewayConnectionHandler: ChannelInboundHandler, ClientConnection {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -41,11 +41,13 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     private var refilling = false
     private var context: ChannelHandlerContext?
     private var drainDeadline: Scheduled<Void>?
-    private let publishEnabled: Bool
-    private let access: AccessControl
-    /// Keys this connection made calls with (each counts one connection
-    /// against its key's limit until the connection closes).
-    private var keysHeld: [Grant] = []
+    private var admission: CallAdmission
+    /// Browsers: gRPC-Web, Server-Sent Events, the live page (nil: gRPC only).
+    private let web: WebEndpoints?
+    /// The response HEADERS of web streams (gRPC-Web, SSE), instead of gRPC's.
+    private var webHeaders: [Int32: [HTTP2Header]] = [:]
+    /// gRPC-Web text calls: their request bodies are base64.
+    private var textDecoders: [Int32: Base64.StreamDecoder] = [:]
     /// Set when the gateway is over its connection limits: the connection
     /// gets GOAWAY with this debug data and is closed.
     private let refusal: String?
@@ -57,12 +59,16 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var closeAfterFlush = false
     #endif
 
-    init(configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger, refusals: RateLimitedLogger, refusal: String? = nil) {
+    init(
+        configuration: GatewayConfiguration, fanout: LoopFanout, logger: Logger, refusals: RateLimitedLogger,
+        refusal: String? = nil, web: WebEndpoints? = nil
+    ) {
         self.fanout = fanout
         self.logger = logger
         self.refusals = refusals
-        self.publishEnabled = configuration.enablePublish
-        self.access = configuration.access
+        self.admission = CallAdmission(
+            access: configuration.access, publishEnabled: configuration.enablePublish && fanout.publish != nil, stats: fanout.stats)
+        self.web = web
         self.refusal = refusal
         // ±10 %: the connections of a fleet made at the same time do not all
         // come back at once.
@@ -249,8 +255,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
         let open = calls.values
         calls.removeAll()
         for call in open { call.grant.releaseStream() }
-        for grant in keysHeld { grant.releaseConnection() }
-        keysHeld.removeAll()
+        admission.releaseConnection()
+        webHeaders.removeAll()
+        textDecoders.removeAll()
         for deadline in deadlines.values { deadline.cancel() }
         deadlines.removeAll()
         fanout.stats.streams.subtract(open.count, ordering: .relaxed)
@@ -263,6 +270,17 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     }
 
     // MARK: writing
+
+    func submitResponse(_ call: any GatewayCall, headers: [HTTP2Header]) {
+        let body = call.outbound.transcoder?.transcode() ?? call.outbound
+        driver.session.submitResponse(streamID: call.streamID, headers: webHeaders[call.streamID] ?? headers, body: body)
+        requestFlush()
+    }
+
+    func submitReset(_ call: any GatewayCall, _ code: HTTP2ErrorCode) {
+        driver.session.submitReset(streamID: call.streamID, errorCode: code)
+        requestFlush()
+    }
 
     func queueForFlush(_ outbound: HTTP2OutboundStream) {
         queuedOutput.append(outbound)
@@ -281,9 +299,9 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     /// A call is past its bound: hand what waits to nghttp2 and the socket
     /// now. Not possible inside a read (nghttp2 does not allow sending from
     /// inside its receive) or while the socket is not writable.
-    func flushNow(for call: some GatewayCall) -> Bool {
+    func flushNow(for call: any GatewayCall) -> Bool {
         guard !driver.inRead, let context, context.channel.isWritable else { return false }
-        driver.session.resume(call.outbound)
+        driver.session.resume(call.outbound.transcoder?.transcode() ?? call.outbound)
         flush()
         return true
     }
@@ -300,7 +318,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             queuedOutput.withUnsafeBufferPointer { queued in
                 for outbound in queued {
                     outbound.unqueueForFlush()
-                    session.resume(outbound)
+                    session.resume(outbound.transcoder?.transcode() ?? outbound)
                 }
             }
             queuedOutput.removeAll(keepingCapacity: true)
@@ -329,25 +347,43 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
             if endStream { call.receivedEndStream() }
             return
         }
+        var webEncoding: GRPCWeb.Encoding? = nil
+        var webExtra: [HTTP2Header] = []
+        if let web {
+            switch web.answer(method: headers[first: ":method"], target: headers[first: ":path"], http2: true, header: { headers[first: $0] }) {
+            case .grpc:
+                break
+            case .grpcWeb(let encoding, let extra):
+                webEncoding = encoding
+                webExtra = extra
+            case .respond(let status, let extra, let body):
+                respondPlain(streamID: streamID, status: status, headers: extra, body: headers[first: ":method"] == "HEAD" ? [] : body)
+                return
+            case .events(let request, let responseHeaders):
+                openEvents(streamID: streamID, request, responseHeaders: responseHeaders, authorization: headers[first: "authorization"])
+                return
+            }
+        }
         switch RequestHeadValidator.validate(headers) {
         case .rejectHTTP(let status, let reason):
             driver.session.submitResponse(
                 streamID: streamID, headers: [HTTP2Header(":status", String(status)), HTTP2Header("x-tickgate-error", reason)], body: nil)
             requestFlush()
         case .rejectGRPC(let status, let extra):
-            respondTrailersOnly(streamID: streamID, status, extra: extra)
+            respondTrailersOnly(streamID: streamID, status, extra: extra, web: webEncoding.map { ($0, webExtra) })
         case .accept(let deadline):
             let path = headers[first: ":path"]
             let grant: Grant
+            let webAnswer = webEncoding.map { ($0, webExtra) }
             if let refusal {
-                respondTrailersOnly(streamID: streamID, GRPCStatus(.resourceExhausted, refusal), extra: [])
+                respondTrailersOnly(streamID: streamID, GRPCStatus(.resourceExhausted, refusal), extra: [], web: webAnswer)
                 perform(machine.refusedCallAnswered(refusal))
                 return
             }
-            switch admit(path: path, authorization: headers[first: "authorization"]) {
+            switch admission.admit(path: path, authorization: headers[first: "authorization"]) {
             case .success(let admitted): grant = admitted
             case .failure(let status):
-                respondTrailersOnly(streamID: streamID, status, extra: [])
+                respondTrailersOnly(streamID: streamID, status, extra: [], web: webAnswer)
                 return
             }
             if machine.streamOpened(id: streamID) == .refuseStream {
@@ -356,19 +392,16 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 requestFlush()
                 return
             }
-            let call: any GatewayCall
-            if path == GRPCProtocol.publishPath {
-                call = PublishCall(streamID: streamID, context: callContext, publisher: fanout.publish!, grant: grant)
-            } else if path == GRPCProtocol.snapshotPath {
-                call = UnaryCall.snapshot(streamID: streamID, context: callContext, grant: grant)
-            } else if path == GRPCProtocol.healthCheckPath {
-                call = UnaryCall.healthCheck(streamID: streamID, context: callContext)
-            } else if path == GRPCProtocol.healthWatchPath {
-                call = HealthWatchCall(streamID: streamID, context: callContext)
-            } else if let path, GRPCProtocol.reflectionPaths.contains(path) {
-                call = ReflectionCall(streamID: streamID, context: callContext, grant: grant)
-            } else {
-                call = StreamCall(streamID: streamID, context: callContext, grant: grant)
+            let call = CallAdmission.makeCall(path: path, streamID: streamID, context: callContext, fanout: fanout, grant: grant)
+            if let webEncoding {
+                fanout.stats.grpcWebCalls.add(1, ordering: .relaxed)
+                call.outbound.trailersInBody = true
+                call.outbound.base64Body = webEncoding == .text
+                if webEncoding == .text { textDecoders[streamID] = Base64.StreamDecoder() }
+                webHeaders[streamID] = [
+                    HTTP2Header(":status", "200"), HTTP2Header("content-type", webEncoding.responseContentType),
+                    HTTP2Header("grpc-accept-encoding", GRPCProtocol.acceptedEncodings),
+                ] + webExtra
             }
             calls[streamID] = call
             fanout.stats.streams.add(1, ordering: .relaxed)
@@ -388,54 +421,74 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
         }
     }
 
-    /// Who makes the call, and whether they may: the key (none needed for
-    /// health), the Publish right, and the key's connection and call limits.
-    /// On success one call is counted against the key.
-    private func admit(path: String?, authorization: String?) -> Result<Grant, GRPCStatus> {
-        if path == GRPCProtocol.healthCheckPath || path == GRPCProtocol.healthWatchPath {
-            _ = Grant.healthProbe.acquireStream()
-            return .success(.healthProbe)
-        }
-        let grant: Grant
-        switch access.authenticate(authorization) {
-        case .success(let found): grant = found
-        case .failure(let status):
-            fanout.stats.unauthenticated.add(1, ordering: .relaxed)
-            return .failure(status)
-        }
-        if path == GRPCProtocol.publishPath {
-            guard publishEnabled, fanout.publish != nil else {
-                return .failure(GRPCStatus(.unimplemented, "publishing is turned off on this gateway"))
-            }
-            guard grant.rights.publish != nil else {
-                return .failure(GRPCStatus(.permissionDenied, access.requiresKeys
-                    ? "this API key may not publish"
-                    : "publishing needs an API key with the publish right; this gateway has no keys file (--allow-anonymous-publish lets anyone publish)"))
-            }
-        }
-        if !keysHeld.contains(where: { $0 === grant }) {
-            guard grant.acquireConnection() else {
-                return .failure(GRPCStatus(.resourceExhausted, "this API key has as many connections open as it may (\(grant.rights.limits.connections ?? 0))"))
-            }
-            keysHeld.append(grant)
-        }
-        guard grant.acquireStream() else {
-            return .failure(GRPCStatus(.resourceExhausted, "this API key has as many calls open as it may (\(grant.rights.limits.streams ?? 0))"))
-        }
-        return .success(grant)
-    }
-
-    private func respondTrailersOnly(streamID: Int32, _ status: GRPCStatus, extra: [HTTP2Header]) {
+    private func respondTrailersOnly(streamID: Int32, _ status: GRPCStatus, extra: [HTTP2Header], web: (GRPCWeb.Encoding, [HTTP2Header])? = nil) {
         fanout.stats.recordRequestError(code: status.code.rawValue)
+        let contentType = web?.0.responseContentType ?? GRPCProtocol.contentType
         driver.session.submitResponse(
             streamID: streamID,
-            headers: [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCProtocol.contentType)] + status.trailerFields + extra,
+            headers: [HTTP2Header(":status", "200"), HTTP2Header("content-type", contentType)] + status.trailerFields + extra + (web?.1 ?? []),
             body: nil)
         requestFlush()
     }
 
+    /// A complete response that is not gRPC (the page, an HTTP error).
+    private func respondPlain(streamID: Int32, status: Int, headers: [HTTP2Header], body: [UInt8]) {
+        let outbound = HTTP2OutboundStream()
+        outbound.pending.writeBytes(body)
+        outbound.finish(trailers: nil)
+        driver.session.submitResponse(
+            streamID: streamID,
+            headers: [HTTP2Header(":status", String(status)), HTTP2Header("content-length", String(body.count))] + headers,
+            body: outbound)
+        requestFlush()
+    }
+
+    /// `GET /v1/ticks`: a Watch call whose output leaves as Server-Sent Events.
+    private func openEvents(streamID: Int32, _ request: SSERequest, responseHeaders: [HTTP2Header], authorization: String?) {
+        if let refusal {
+            respondPlain(streamID: streamID, status: 503, headers: [], body: Array((refusal + "\n").utf8))
+            perform(machine.refusedCallAnswered(refusal))
+            return
+        }
+        let grant: Grant
+        switch admission.admit(path: GRPCProtocol.watchPath, authorization: authorization ?? request.apiKey.map { "Bearer " + $0 }) {
+        case .success(let admitted): grant = admitted
+        case .failure(let status):
+            fanout.stats.recordRequestError(code: status.code.rawValue)
+            respondPlain(streamID: streamID, status: WebEndpoints.httpStatus(of: status), headers: [], body: Array((status.message + "\n").utf8))
+            return
+        }
+        if machine.streamOpened(id: streamID) == .refuseStream {
+            grant.releaseStream()
+            driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
+            requestFlush()
+            return
+        }
+        let call = StreamCall(streamID: streamID, context: callContext, grant: grant, watch: true)
+        _ = SSEStream(source: call.outbound, cache: fanout.tickJSON, limit: callContext.limits.maxPendingBytesPerStream, named: request.named, resumedFrom: request.subscribe.resume)
+        webHeaders[streamID] = responseHeaders
+        calls[streamID] = call
+        fanout.stats.streams.add(1, ordering: .relaxed)
+        fanout.stats.sseStreams.add(1, ordering: .relaxed)
+        call.start(endStream: false)
+        call.watch(request.subscribe)
+        call.receivedEndStream()
+    }
+
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
-        calls[streamID]?.receivedData(bytes)
+        guard let call = calls[streamID] else { return }
+        guard textDecoders[streamID] != nil else {
+            call.receivedData(bytes)
+            return
+        }
+        var decoded: [UInt8] = []
+        do {
+            try textDecoders[streamID]!.decode(bytes, into: &decoded)
+        } catch {
+            call.end(GRPCStatus(.internal, "the gRPC-Web text body is not base64 (byte \(error.byte))"))
+            return
+        }
+        decoded.withUnsafeBytes { call.receivedData($0) }
     }
 
     func sessionDidReceiveEndStream(streamID: Int32) {
@@ -444,6 +497,8 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
 
     func sessionDidCloseStream(streamID: Int32, errorCode: UInt32) {
         deadlines.removeValue(forKey: streamID)?.cancel()
+        webHeaders.removeValue(forKey: streamID)
+        textDecoders.removeValue(forKey: streamID)
         guard let call = calls.removeValue(forKey: streamID) else { return }
         call.grant.releaseStream()
         fanout.stats.streams.subtract(1, ordering: .relaxed)

@@ -32,6 +32,8 @@ final class LoopFanout {
     var symbolCatalog: Set<String>? = nil
     /// Replays for resuming subscriptions (nil in the benchmark harness).
     var replay: ReplayService? = nil
+    /// The JSON of ticks that this loop's Server-Sent Events streams took.
+    private(set) lazy var tickJSON = TickJSONCache(stats: stats)
     /// What the health service answers (nil in the benchmark harness).
     var health: GatewayHealth? = nil
     /// The topic's partition count, as the reader knows it.
@@ -60,12 +62,12 @@ final class LoopFanout {
     /// How often rate-capped ticks are released (one timer per loop).
     static let rateTimerPeriod: TimeAmount = .milliseconds(5)
     #if DEBUG
-    private var dirtyConnections: [GatewayConnectionHandler] = []
+    private var dirtyConnections: [any ClientConnection] = []
     #else
-    @exclusivity(unchecked) private var dirtyConnections: [GatewayConnectionHandler] = []
+    @exclusivity(unchecked) private var dirtyConnections: [any ClientConnection] = []
     #endif
     /// Connections of this loop, for shutdown.
-    private(set) var connections: [ObjectIdentifier: GatewayConnectionHandler] = [:]
+    private(set) var connections: [ObjectIdentifier: any ClientConnection] = [:]
     /// Inside a delivery pass: list removals wait until it is done (the
     /// pass iterates the lists). The calls are kept alive here.
     #if DEBUG
@@ -184,8 +186,8 @@ final class LoopFanout {
         }
     }
 
-    func register(_ connection: GatewayConnectionHandler) { connections[ObjectIdentifier(connection)] = connection }
-    func unregister(_ connection: GatewayConnectionHandler) { connections[ObjectIdentifier(connection)] = nil }
+    func register(_ connection: any ClientConnection) { connections[ObjectIdentifier(connection)] = connection }
+    func unregister(_ connection: any ClientConnection) { connections[ObjectIdentifier(connection)] = nil }
 
     /// Starts a graceful drain of every connection; returns how many were open.
     func drainConnections() -> Int {
@@ -349,7 +351,7 @@ final class LoopFanout {
         }
     }
 
-    func markDirty(_ connection: GatewayConnectionHandler) {
+    func markDirty(_ connection: any ClientConnection) {
         dirtyConnections.append(connection)
     }
 

@@ -63,6 +63,10 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_connections_idle_closed_total", s.connectionsIdleClosed)
         counter("tickgate_ping_floods_closed_total", s.pingFloodsClosed)
         counter("tickgate_reset_floods_closed_total", s.resetFloodsClosed)
+        counter("tickgate_http1_connections_total", s.http1Connections)
+        counter("tickgate_grpc_web_calls_total", s.grpcWebCalls)
+        counter("tickgate_sse_streams_total", s.sseStreams)
+        counter("tickgate_sse_tick_encodes_total", s.sseTickEncodes)
         counter("tickgate_handshakes_timed_out_total", s.handshakesTimedOut)
         gauge("tickgate_call_objects", s.callObjects)
         for (code, count) in stats.requestErrorsByCode.enumerated() where count > 0 {

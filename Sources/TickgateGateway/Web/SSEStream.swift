@@ -1,0 +1,173 @@
+import NIOCore
+import TickgateHTTP2
+import TickgateModel
+
+/// One Server-Sent Events response (`GET /v1/ticks`): turns what its
+/// ``StreamCall`` queues (framed gRPC messages, the same shared tick bytes
+/// every subscriber gets) into `text/event-stream` events before each
+/// write.
+///
+/// A tick is one unnamed event: `data:` its JSON from the loop's
+/// ``TickJSONCache`` (built once per tick), then this delivery's marks;
+/// `id:` this stream's resume token (`t1:SYMBOL@PARTITION:OFFSET,…` over
+/// the symbols named in the request), which a browser's `EventSource`
+/// sends back as `Last-Event-ID` when it reconnects. Everything else is a
+/// named event (`status`, `resume`, `refused`, `ack`, `heartbeat`,
+/// `lagging`, and `end` with the final status).
+///
+/// What it has transcoded waits in `wire`, bounded like the call's own
+/// pending bytes: past the bound it stops, the call's bytes stay with the
+/// call, and the call's bound (conflation) applies.
+final class SSEStream: OutboundTranscoder {
+    /// What the call appends to (gRPC messages).
+    let source: HTTP2OutboundStream
+    /// What leaves: event-stream bytes.
+    let wire = HTTP2OutboundStream()
+    private let cache: TickJSONCache
+    private let limit: Int
+    /// Resume positions: the symbols named in the request, sorted, and the
+    /// last position of each this stream delivered (or resumed from).
+    private let named: [String]
+    private let namedIndex: [String: Int]
+    private var positions: [(partition: Int32, offset: Int64)?]
+    private var scratch: [UInt8] = []
+    private(set) var events = 0
+
+    init(source: HTTP2OutboundStream, cache: TickJSONCache, limit: Int, named: [String], resumedFrom: [KafkaPosition]) {
+        self.source = source
+        self.cache = cache
+        self.limit = limit
+        let sorted = Array(Set(named)).sorted()
+        self.named = sorted
+        self.namedIndex = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
+        self.positions = Array(repeating: nil, count: sorted.count)
+        for position in resumedFrom {
+            if let index = namedIndex[position.symbol] { positions[index] = (position.partition, position.offset) }
+        }
+        source.transcoder = self
+        // Reconnect soon after a drop (EventSource's default is ~3 s).
+        wire.pending.writeBytes(Array("retry: 1000\n\n".utf8))
+    }
+
+    func transcode() -> HTTP2OutboundStream {
+        let pending = source.pending
+        var consumed = 0
+        pending.withUnsafeReadableBytes { raw in
+            while consumed + 5 <= raw.count, wire.pending.readableBytes < limit {
+                let length = Int(raw[consumed + 1]) << 24 | Int(raw[consumed + 2]) << 16 | Int(raw[consumed + 3]) << 8 | Int(raw[consumed + 4])
+                guard consumed + 5 + length <= raw.count else { break }
+                event(UnsafeRawBufferPointer(rebasing: raw[consumed..<(consumed + 5 + length)]))
+                consumed += 5 + length
+            }
+        }
+        if consumed > 0 {
+            pending.moveReaderIndex(forwardBy: consumed)
+            source.compactPending()
+        }
+        if source.finished, pending.readableBytes == 0, !wire.finished {
+            let status = source.trailers.map(Self.status(of:)) ?? (code: 0, message: "")
+            write(event: "end", data: "{\"code\":\(status.code),\"message\":\(TickJSON.quoted(status.message))}")
+            wire.finish(trailers: nil)
+        }
+        return wire
+    }
+
+    // MARK: events
+
+    private func event(_ frame: UnsafeRawBufferPointer) {
+        events += 1
+        if let scan = TickFrame.scan(frame) {
+            guard let entry = cache.entry(frame, at: .init(partition: scan.partition, offset: scan.offset)) else { return }
+            tickEvent(entry, scan)
+            return
+        }
+        let message: ServerMessage
+        do {
+            message = try WireCodec.decodeServerMessage(UnsafeRawBufferPointer(rebasing: frame[5...]))
+        } catch {
+            return
+        }
+        switch message {
+        case .tick(let tick):
+            tickEvent(tick)
+        case .batch(let ticks):
+            for tick in ticks { tickEvent(tick) }
+        case .ack(_, let symbols):
+            write(event: "ack", data: "{\"symbols\":\(Self.array(symbols))}")
+        case .error(let error):
+            write(event: "refused", data: "{\"code\":\(error.code),\"message\":\(TickJSON.quoted(error.message)),\"symbols\":\(Self.array(error.symbols)),\"retry_after_ms\":\(error.retryAfterMillis)}")
+        case .symbolStatus(let s):
+            write(event: "status", data: "{\"symbol\":\(TickJSON.quoted(s.symbol)),\"venue\":\(TickJSON.quoted(s.venue)),\"stale\":\(s.stale),\"added\":\(s.added),\"last_tick_time_ns\":\(s.lastTickTimeNanos)}")
+        case .resumeStatus(let r):
+            write(event: "resume", data: "{\"symbol\":\(TickJSON.quoted(r.symbol)),\"recovered\":\(r.recovered),\"kafka_partition\":\(r.partition),\"from_offset\":\(r.fromOffset),\"reason\":\(TickJSON.quoted(r.reason))}")
+        case .heartbeat(let time):
+            write(event: "heartbeat", data: "{\"server_time_ns\":\(time)}")
+        case .lagging(let positions, let text):
+            let list = positions.map { "{\"symbol\":\(TickJSON.quoted($0.symbol)),\"kafka_partition\":\($0.partition),\"kafka_offset\":\($0.offset)}" }
+            write(event: "lagging", data: "{\"positions\":[\(list.joined(separator: ","))],\"message\":\(TickJSON.quoted(text))}")
+        case .pong:
+            break
+        }
+    }
+
+    /// The hot path: cached JSON, this delivery's marks, the resume token.
+    private func tickEvent(_ entry: TickJSONCache.Entry, _ scan: TickFrame.Scan) {
+        scratch.removeAll(keepingCapacity: true)
+        if let index = namedIndex[entry.symbol] {
+            positions[index] = (scan.partition, scan.offset)
+            appendID()
+        }
+        scratch += Self.dataPrefix
+        scratch += entry.json
+        if scan.snapshot || scan.skipped > 0 { scratch += TickJSON.marks(snapshot: scan.snapshot, skipped: scan.skipped).utf8 }
+        scratch += Self.eventEnd
+        wire.pending.writeBytes(scratch)
+    }
+
+    /// A tick that came inside another message (not in the cache).
+    private func tickEvent(_ tick: Tick) {
+        scratch.removeAll(keepingCapacity: true)
+        if let index = namedIndex[tick.symbol] {
+            positions[index] = (tick.kafkaPartition, tick.kafkaOffset)
+            appendID()
+        }
+        scratch += Self.dataPrefix
+        scratch += ("{" + TickJSON.sharedFields(tick) + TickJSON.marks(snapshot: tick.snapshot, skipped: tick.skipped)).utf8
+        scratch += Self.eventEnd
+        wire.pending.writeBytes(scratch)
+    }
+
+    private func appendID() {
+        scratch += Self.idPrefix
+        var first = true
+        for (index, symbol) in named.enumerated() {
+            guard let position = positions[index] else { continue }
+            if !first { scratch.append(UInt8(ascii: ",")) }
+            first = false
+            scratch += symbol.utf8
+            scratch.append(UInt8(ascii: "@"))
+            scratch += String(position.partition).utf8
+            scratch.append(UInt8(ascii: ":"))
+            scratch += String(position.offset).utf8
+        }
+        scratch.append(10)
+    }
+
+    private func write(event name: String, data: String) {
+        wire.pending.writeBytes(Array("event: \(name)\ndata: \(data)\n\n".utf8))
+    }
+
+    private static let idPrefix = Array("id: t1:".utf8)
+    private static let dataPrefix = Array("data: ".utf8)
+    private static let eventEnd = Array("}\n\n".utf8)
+
+    private static func array(_ strings: [String]) -> String {
+        "[" + strings.map(TickJSON.quoted).joined(separator: ",") + "]"
+    }
+
+    static func status(of trailers: [HTTP2Header]) -> (code: Int, message: String) {
+        let code = trailers[first: "grpc-status"].flatMap { Int($0) } ?? 2
+        let message = trailers[first: "grpc-message"].map(GRPCPercentEncoding.decode) ?? ""
+        return (code, message)
+    }
+}
