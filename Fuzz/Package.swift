@@ -7,7 +7,7 @@ import PackageDescription
 // target, so the library code is instrumented for coverage, not only the
 // harness. Each harness is a few lines over `TickgateFuzzSupport`, with a
 // main that hands over to libFuzzer's driver.
-let harnesses = ["FuzzGateway", "FuzzBinance", "FuzzCoinbase", "FuzzKraken", "FuzzReplay", "FuzzJSON"]
+let harnesses = ["FuzzGateway", "FuzzWeb", "FuzzBinance", "FuzzCoinbase", "FuzzKraken", "FuzzReplay", "FuzzJSON"]
 
 let package = Package(
     name: "TickgateFuzz",

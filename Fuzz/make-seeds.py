@@ -2,6 +2,7 @@
 """Writes the seed corpus (Fuzz/Corpus/NAME/), committed; run again after a
 wire change. Needs hpack and hyperframe (the interop venv has them)."""
 import pathlib
+import base64
 import struct
 
 import hpack
@@ -37,10 +38,10 @@ def grpc(message):
     return b"\x00" + struct.pack(">I", len(message)) + message
 
 
-def request(stream_id, path, body=b"", end=True, encoder=None):
+def request(stream_id, path, body=b"", end=True, encoder=None, content_type="application/grpc", method="POST"):
     encoder = encoder or hpack.Encoder()
-    headers = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "gw"),
-               ("content-type", "application/grpc"), ("te", "trailers")]
+    headers = [(":method", method), (":scheme", "http"), (":path", path), (":authority", "gw"),
+               ("content-type", content_type), ("te", "trailers")]
     h = HeadersFrame(stream_id, encoder.encode(headers))
     h.flags.add("END_HEADERS")
     d = DataFrame(stream_id, body)
@@ -68,6 +69,22 @@ write("gateway", [
     request(1, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", grpc(field(7, b"*")) + grpc(field(4, b"tickgate.v1.Tick"))),
     request(1, "/tickgate.v1.PriceStream/Publish", grpc(field(1, b"BTC-USD"))),
     request(1, "/tickgate.v1.PriceStream/Stream", b"\x00\xff\xff\xff\xff") + WindowUpdateFrame(0, 1 << 20).serialize(),
+    # Browsers over HTTP/2: gRPC-Web binary and text, SSE, the page.
+    request(1, "/tickgate.v1.PriceStream/Watch", grpc(subscribe(0, ["BTC-USD", "ETH-*"], snapshot=True)), content_type="application/grpc-web+proto"),
+    request(1, "/tickgate.v1.PriceStream/GetSnapshot", base64.b64encode(grpc(field(1, b"BTC-USD"))), content_type="application/grpc-web-text"),
+    request(1, "/v1/ticks?symbols=BTC-USD,X-Y&snapshot=true&max_rate=5", b"", content_type="text/plain", method="GET"),
+    request(1, "/", b"", content_type="text/html", method="GET"),
+])
+watch = grpc(subscribe(0, ["BTC-USD", "SOL-*"], snapshot=True))
+write("web", [
+    "GET /v1/ticks?symbols=BTC-USD,ETH-*,X-Y&snapshot=true&max_rate=5&resume=t1:BTC-USD@0:3 HTTP/1.1\r\nhost: gw\r\n\r\n",
+    "GET /v1/ticks?symbols=BTC-USD HTTP/1.1\r\nhost: gw\r\nlast-event-id: t1:BTC-USD@1:9\r\n\r\nGET / HTTP/1.1\r\nhost: gw\r\n\r\n",
+    b"POST /tickgate.v1.PriceStream/Watch HTTP/1.1\r\nhost: gw\r\ncontent-type: application/grpc-web+proto\r\ncontent-length: "
+    + str(len(watch)).encode() + b"\r\n\r\n" + watch,
+    b"POST /tickgate.v1.PriceStream/GetSnapshot HTTP/1.1\r\nhost: gw\r\ncontent-type: application/grpc-web-text\r\n"
+    b"transfer-encoding: chunked\r\n\r\n10\r\n" + base64.b64encode(grpc(field(1, b"BTC-USD")))[:16] + b"\r\n0\r\n\r\n",
+    "OPTIONS /tickgate.v1.PriceStream/Watch HTTP/1.1\r\nhost: gw\r\norigin: http://app.example\r\naccess-control-request-method: POST\r\n\r\n",
+    "GET /static/chart.js HTTP/1.1\r\nhost: gw\r\nconnection: close\r\n\r\n",
 ])
 write("binance", [
     '{"e":"trade","E":1717171717000,"s":"BTCUSDT","t":12345,"p":"67000.50","q":"0.001","T":1717171717000,"m":true,"M":true}',

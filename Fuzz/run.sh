@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 # lld: gold fails on the instrumented objects (internal error in format_file_lineno).
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --scratch-path .build/fuzz)
-names=(gateway binance coinbase kraken replay json)
-product() { case $1 in gateway) echo FuzzGateway ;; binance) echo FuzzBinance ;; coinbase) echo FuzzCoinbase ;;
+names=(gateway web binance coinbase kraken replay json)
+product() { case $1 in gateway) echo FuzzGateway ;; web) echo FuzzWeb ;; binance) echo FuzzBinance ;; coinbase) echo FuzzCoinbase ;;
   kraken) echo FuzzKraken ;; replay) echo FuzzReplay ;; json) echo FuzzJSON ;; *) echo "unknown harness $1" >&2; exit 2 ;; esac; }
 
 build() {

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/install-deps.sh
-tickgate_install_packages "${TICKGATE_BUILD_PACKAGES[@]}"
+tickgate_install_packages "${TICKGATE_BUILD_PACKAGES[@]}" "${TICKGATE_RUN_PACKAGES[@]}"
 tickgate_require_swift
 swift build -c release --product tickgate
 exec .build/release/tickgate demo "$@"

@@ -19,7 +19,7 @@ mkdir -p "$out"
 
 fail() { echo "test.sh: FAILED at $1" >&2; exit 1; }
 
-tickgate_install_packages "${TICKGATE_BUILD_PACKAGES[@]}" "${TICKGATE_TEST_PACKAGES[@]}" || fail "apt packages"
+tickgate_install_packages "${TICKGATE_BUILD_PACKAGES[@]}" "${TICKGATE_RUN_PACKAGES[@]}" "${TICKGATE_TEST_PACKAGES[@]}" || fail "apt packages"
 tickgate_require_swift || fail "swift toolchain"
 
 # Reuse .venv/ when it works; install only when requirements.txt changed
@@ -68,7 +68,7 @@ echo "==> interop suite (log: $out/interop.log)"
 # timeout -s INT lets pytest tear its processes down before it stops;
 # any non-zero exit fails, including 5 (no tests collected).
 TICKGATE_BIN="${TICKGATE_BIN:-$PWD/.build/debug/tickgate}" \
-  timeout -s INT -k 30 900 .venv/bin/python -m pytest Tests/Interop -v \
+  TICKGATE_REQUIRE_BROWSER=1 timeout -s INT -k 30 900 .venv/bin/python -m pytest Tests/Interop -v \
     --junitxml="$out/interop.xml" 2>&1 | tee "$out/interop.log" || failed+=("interop")
 
 echo "==> Fuzz/run.sh ci 20 (log: $out/fuzz.log)"

@@ -30,6 +30,8 @@ public struct BenchOptions: Sendable {
     /// run (the openssl command); a given one needs `tlsCAFile`.
     public var tls = false
     public var tlsCAFile: String?
+    /// What the load client's streams speak (gRPC, gRPC-Web, SSE).
+    public var wire: BenchProtocol = .grpc
 
     public init(scenario: BenchScenario, executable: String, outputDirectory: String) {
         self.scenario = scenario
@@ -98,7 +100,7 @@ public enum BenchRunner {
         let floor = try await KafkaFloor(configuration: kafka, topic: options.topic, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         progress("connecting \(scenario.connections) connection(s), \(scenario.streams) stream(s) to \(host):\(port)")
-        let client = try await LoadClient.connect(scenario: scenario, host: host, port: port, group: group, tls: tlsClient)
+        let client = try await LoadClient.connect(scenario: scenario, host: host, port: port, group: group, tls: tlsClient, protocol: options.wire)
         let subscribed = try await waitUntil(timeout: .seconds(120)) {
             try await client.withRecorder { $0.acks } >= scenario.streams
         }

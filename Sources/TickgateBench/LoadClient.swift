@@ -4,6 +4,17 @@ import TickgateHTTP2
 import TickgateModel
 import TickgateTLS
 
+/// What the bench's streams speak to the gateway (all over HTTP/2).
+public enum BenchProtocol: String, Sendable, CaseIterable, Codable {
+    /// `PriceStream/Stream`, `application/grpc`.
+    case grpc
+    /// `PriceStream/Watch`, `application/grpc-web+proto`: the bytes a
+    /// browser's gRPC-Web client gets.
+    case grpcWeb = "grpc-web"
+    /// `GET /v1/ticks`: Server-Sent Events, JSON per tick.
+    case sse
+}
+
 /// The bench's gRPC client: many connections and streams on one event loop,
 /// an nghttp2 client session per connection, and wire-level probing of each
 /// tick, so that it costs well under a microsecond per delivery.
@@ -19,6 +30,8 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
         let outbound: HTTP2OutboundStream
         /// Bytes of a message cut by a DATA frame boundary.
         var partial = false
+        /// SSE: text of an event cut by a DATA frame boundary.
+        var text: [UInt8] = []
 
         init(slot: Int, deframer: GRPCMessageDeframer, outbound: HTTP2OutboundStream) {
             self.slot = slot
@@ -35,8 +48,10 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     private let scheme: String
     private var streams: [Int32: StreamState] = [:]
     private var context: ChannelHandlerContext?
+    private let wire: BenchProtocol
 
-    init(recorder: BenchRecorder, slots: [Int], authority: String, https: Bool = false) {
+    init(recorder: BenchRecorder, slots: [Int], authority: String, https: Bool = false, protocol wire: BenchProtocol = .grpc) {
+        self.wire = wire
         self.scheme = https ? "https" : "http"
         self.recorder = recorder
         self.slots = slots
@@ -61,18 +76,38 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
 
     /// Opens one stream per slot and subscribes it to its symbols.
     private func open() {
-        let headers = [
-            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
-            HTTP2Header(":path", GRPCProtocol.streamPath), HTTP2Header(":authority", authority),
-            HTTP2Header("content-type", GRPCProtocol.contentType), HTTP2Header("te", "trailers"),
-        ]
         for slot in slots {
             let outbound = HTTP2OutboundStream()
             let symbols = recorder.scenario.symbolIndices(ofStream: slot).map(BenchScenario.symbolName)
-            outbound.pending.writeMessage {
-                WireCodec.encode(ClientMessage.subscribe(requestID: UInt64(slot), symbols: symbols), into: &$0)
+            let headers: [HTTP2Header]
+            switch wire {
+            case .grpc:
+                headers = [
+                    HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
+                    HTTP2Header(":path", GRPCProtocol.streamPath), HTTP2Header(":authority", authority),
+                    HTTP2Header("content-type", GRPCProtocol.contentType), HTTP2Header("te", "trailers"),
+                ]
+                outbound.pending.writeMessage {
+                    WireCodec.encode(ClientMessage.subscribe(requestID: UInt64(slot), symbols: symbols), into: &$0)
+                }
+            case .grpcWeb:
+                headers = [
+                    HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
+                    HTTP2Header(":path", GRPCProtocol.watchPath), HTTP2Header(":authority", authority),
+                    HTTP2Header("content-type", GRPCWeb.Encoding.binary.responseContentType), HTTP2Header("x-grpc-web", "1"),
+                ]
+                outbound.pending.writeMessage {
+                    WireCodec.encode(SubscribeRequest(requestID: UInt64(slot), symbols: symbols), into: &$0)
+                }
+                outbound.finish(trailers: nil)
+            case .sse:
+                headers = [
+                    HTTP2Header(":method", "GET"), HTTP2Header(":scheme", scheme),
+                    HTTP2Header(":path", "/v1/ticks?symbols=" + symbols.joined(separator: ",")), HTTP2Header(":authority", authority),
+                    HTTP2Header("accept", "text/event-stream"),
+                ]
             }
-            guard let id = session.submitRequest(headers: headers, body: outbound) else { continue }
+            guard let id = session.submitRequest(headers: headers, body: wire == .sse ? nil : outbound) else { continue }
             streams[id] = StreamState(slot: slot, deframer: GRPCMessageDeframer(maxMessageSize: 1 << 20), outbound: outbound)
         }
         flush()
@@ -97,6 +132,10 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {
         guard let state = streams[streamID] else { return }
         let now = WallClock.nowNanos()
+        if wire == .sse {
+            receivedEvents(bytes, state: state, now: now)
+            return
+        }
         var rest = bytes
         if !state.partial {
             // Fast path: whole messages straight from nghttp2's buffer.
@@ -125,6 +164,32 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
         }
     }
 
+    /// Server-Sent Events: each `data: {…}` line of an unnamed event is a
+    /// tick (its fields in ``TickJSON``'s fixed order); `event: ack` counts.
+    private func receivedEvents(_ bytes: UnsafeRawBufferPointer, state: StreamState, now: Int64) {
+        state.text.append(contentsOf: bytes)
+        var start = 0
+        state.text.withUnsafeBufferPointer { text in
+            var index = 0
+            while index + 1 < text.count {
+                guard text[index] == 10, text[index + 1] == 10 else {
+                    index += 1
+                    continue
+                }
+                let event = UnsafeBufferPointer(rebasing: text[start..<index])
+                switch SSEProbe.probe(event) {
+                case .tick(let tick): recorder.record(slot: state.slot, tick: tick, now: now)
+                case .ack: recorder.acks += 1
+                case .error: recorder.errors += 1
+                case .other: break
+                }
+                index += 2
+                start = index
+            }
+        }
+        state.text.removeFirst(start)
+    }
+
     func sessionDidReceiveHeaders(_ headers: [HTTP2Header], streamID: Int32, endStream: Bool) {
         if let status = headers[first: "grpc-status"], status != "0" { recorder.errors += 1 }
     }
@@ -147,7 +212,8 @@ final class LoadClient: Sendable {
     }
 
     static func connect(
-        scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup, tls: TLSContext? = nil
+        scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup, tls: TLSContext? = nil,
+        protocol wire: BenchProtocol = .grpc
     ) async throws -> LoadClient {
         let eventLoop = group.next()
         let recorder = try await eventLoop.submit { NIOLoopBound(BenchRecorder(scenario: scenario), eventLoop: eventLoop) }.get()
@@ -169,7 +235,8 @@ final class LoadClient: Sendable {
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
-                            let handler = LoadClientHandler(recorder: recorder.value, slots: slots, authority: authority, https: tls != nil)
+                            let handler = LoadClientHandler(
+                                recorder: recorder.value, slots: slots, authority: authority, https: tls != nil, protocol: wire)
                             try channel.pipeline.syncOperations.addHandler(handler)
                         }
                     }

@@ -39,6 +39,31 @@ public enum FuzzTargets {
         try? loop.syncShutdownGracefully()
     }
 
+    /// Bytes from a browser or a gRPC-Web client → NIO's HTTP/1.1 parser →
+    /// the gateway's HTTP/1.1 connection (routes, CORS, gRPC-Web binary and
+    /// text, SSE query parsing); then ticks for the symbols a request may
+    /// have named (SSE transcoding), and the output drained.
+    public static func webConnection(_ data: UnsafeRawBufferPointer) {
+        let loop = EmbeddedEventLoop()
+        let core = FanoutBenchCore(eventLoop: loop)
+        core.register(symbols: symbols)
+        let channel = EmbeddedChannel(loop: loop)
+        _ = try? channel.pipeline.syncOperations.addHandlers(core.makeHTTP1Handlers())
+        _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        var input = channel.allocator.buffer(capacity: data.count)
+        input.writeBytes(data)
+        let cut = data.count / 2
+        _ = try? channel.writeInbound(input.getSlice(at: 0, length: cut)!)
+        _ = try? channel.writeInbound(input.getSlice(at: cut, length: input.readableBytes - cut)!)
+        loop.run()
+        if let batch = try? core.makeBatch(ticks: 4, symbols: symbols) { core.deliver(batch) }
+        loop.run()
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+        _ = try? channel.close().wait()
+        loop.run()
+        try? loop.syncShutdownGracefully()
+    }
+
     static let symbols = ["BTC-USD", "ETH-USD", "SOL-USDT", "X-Y"]
 
     /// One venue WebSocket message, as text.

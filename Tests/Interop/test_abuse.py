@@ -352,6 +352,8 @@ def test_garbage_instead_of_the_preface(guarded):
     except ConnectionResetError:
         pass
     s.close()  # closed by the gateway (recv returned b"") within the timeout, or the test fails on socket.timeout
+    # Read as HTTP/1.1 (browsers share the port): the page, then 400 for what follows.
+    assert data.startswith(b"HTTP/1.1 200 ") and b"HTTP/1.1 400 Bad Request" in data
 
 
 def test_a_tls_handshake_that_never_finishes(spawn, tickgate_bin, broker, tmp_path):

@@ -217,11 +217,19 @@ def test_grpc_web_needs_the_key_when_keys_exist(pb, spawn, tickgate_bin, broker,
     g.port = int(port)
     no_key = http1(g, "GET", "/v1/ticks?symbols=WEBA-USD")
     assert no_key.status == 401 and b"API key" in no_key.body
-    s = socket.create_connection((g.host, g.port), timeout=RECV_TIMEOUT)
-    s.sendall(f"GET /v1/ticks?symbols=WEBA-USD&api_key={key} HTTP/1.1\r\nhost: x\r\n\r\n".encode())
-    head = s.recv(4096)
-    assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head
-    s.close()
+    for request in [f"GET /v1/ticks?symbols=WEBA-USD&api_key={key} HTTP/1.1\r\nhost: x\r\n\r\n",
+                    f"GET /v1/ticks?symbols=WEBA-USD HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\n\r\n"]:
+        s = socket.create_connection((g.host, g.port), timeout=RECV_TIMEOUT)
+        s.sendall(request.encode())
+        head = s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head
+        s.close()
+    forbidden_events = Events(g, f"symbols=BTC-USD&api_key={key}")
+    kinds = []
+    while (event := forbidden_events.next())[0] != "end":
+        kinds.append(event[0])
+    assert "refused" in kinds and json.loads(event[1])["code"] == 7, "a symbol the key may not see"
+    forbidden_events.close()
     assert key not in g.output(), "no key in the log"
 
 

@@ -19,6 +19,7 @@ import TickgateFuzzSupport
         data.withUnsafeBytes { bytes in
             switch name {
             case "gateway": FuzzTargets.gatewayConnection(bytes)
+            case "web": FuzzTargets.webConnection(bytes)
             case "replay": FuzzTargets.replay(bytes)
             case "json": FuzzTargets.jsonLine(bytes)
             default: FuzzTargets.venue(name, bytes)
@@ -26,7 +27,7 @@ import TickgateFuzzSupport
         }
     }
 
-    @Test(arguments: ["gateway", "binance", "coinbase", "kraken", "replay", "json"])
+    @Test(arguments: ["gateway", "web", "binance", "coinbase", "kraken", "replay", "json"])
     func seedsAndCrashersRunClean(_ name: String) {
         let seeds = Self.inputs("Corpus", name)
         #expect(!seeds.isEmpty, "Fuzz/Corpus/\(name) has seeds")

@@ -5,12 +5,14 @@
 
 # Headers and tools the Swift build links and generates against.
 TICKGATE_BUILD_PACKAGES=(librdkafka-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev pkg-config)
+# What the demo serves besides the binary: the live page's chart library
+# (Debian's Chart.js, served from where Debian installs it at /static/chart.js).
+TICKGATE_RUN_PACKAGES=(libjs-chart.js)
 # Extra tools for testing: kcat (the interop suite reads Kafka with it),
 # nghttp2-client (nghttp, to poke the gateway by hand over h2c) and
 # python3-venv (the interop suite's .venv/); chromium, chromium-driver
-# (headless browser for test_browser.py) and libjs-chart.js (the live
-# page's chart library, served by the gateway at /static/chart.js).
-TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv openssl chromium chromium-driver libjs-chart.js)
+# (headless browser for test_browser.py).
+TICKGATE_TEST_PACKAGES=(kcat nghttp2-client python3-venv openssl chromium chromium-driver)
 
 # tickgate_install_packages PKG...: apt-get installs those not installed yet.
 tickgate_install_packages() {

@@ -43,6 +43,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure over TLS (a started gateway gets a certificate made for the run with the openssl command).") var tls = false
     @Option(help: "With --tls and --gateway: the CA (PEM) its certificate chains to.") var caFile: String?
 
+    @Option(name: .customLong("protocol"), help: "What the load client's streams speak: grpc, grpc-web (PriceStream/Watch) or sse (GET /v1/ticks), all over HTTP/2.")
+    var wire: String = BenchProtocol.grpc.rawValue
     @Option(help: "ingest scenario: ticks to publish.") var count: Int = 2_000_000
 
     func run() async throws {
@@ -69,6 +71,10 @@ struct BenchCommand: AsyncParsableCommand {
         options.command = CommandLine.arguments.joined(separator: " ")
         options.tls = tls || caFile != nil
         options.tlsCAFile = caFile
+        guard let chosenWire = BenchProtocol(rawValue: wire) else {
+            throw ValidationError("--protocol must be one of \(BenchProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options.wire = chosenWire
         let logger = CLILogging.logger("tickgate.bench", verbose: false)
         if chosen.name == "stall" { return try await runStall(options, logger: logger) }
         do {

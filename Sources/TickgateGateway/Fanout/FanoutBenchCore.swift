@@ -1,5 +1,6 @@
 public import NIOCore
 import Logging
+import NIOHTTP1
 import TickgateHTTP2
 import TickgateKafka
 import TickgateModel
@@ -18,19 +19,33 @@ public final class FanoutBenchCore {
     private let fanout: LoopFanout
     private let keys: MarketKeys
     private let configuration: GatewayConfiguration
+    private let web: WebEndpoints
 
     public init(eventLoop: any EventLoop) {
         self.keys = MarketKeys(maxKeys: 100_000)
         self.fanout = LoopFanout(eventLoop: eventLoop, stats: GatewayStats(), keys: keys)
         var configuration = GatewayConfiguration(kafka: KafkaConfiguration(brokers: "unused:1"))
         configuration.maxPendingBytesPerStream = 64 << 20
+        configuration.corsOrigins = ["http://app.example"]
+        configuration.chartLibraryPath = nil
         self.configuration = configuration
+        self.web = WebEndpoints.make(configuration)
     }
 
-    /// A gateway connection handler serving this fan-out.
+    /// A gateway connection handler serving this fan-out (HTTP/2, with the
+    /// browsers' endpoints on).
     public func makeConnectionHandler() -> any ChannelHandler {
         GatewayConnectionHandler(
-            configuration: configuration, fanout: fanout, logger: Logger(label: "bench"), refusals: RateLimitedLogger(logger: Logger(label: "bench")))
+            configuration: configuration, fanout: fanout, logger: Logger(label: "bench"), refusals: RateLimitedLogger(logger: Logger(label: "bench")),
+            web: web)
+    }
+
+    /// The handlers of an HTTP/1.1 connection (browsers) serving this fan-out.
+    public func makeHTTP1Handlers() -> [any ChannelHandler] {
+        [
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)), HTTPResponseEncoder(),
+            HTTP1ConnectionHandler(configuration: configuration, fanout: fanout, logger: Logger(label: "bench"), web: web, refusal: nil),
+        ]
     }
 
     /// Makes the pairs (venue "synthetic") known, as ticks of them would.

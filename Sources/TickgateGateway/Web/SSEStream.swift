@@ -25,13 +25,18 @@ final class SSEStream: OutboundTranscoder {
     let wire = HTTP2OutboundStream()
     private let cache: TickJSONCache
     private let limit: Int
-    /// Resume positions: the symbols named in the request, sorted, and the
-    /// last position of each this stream delivered (or resumed from).
+    /// Resume positions: the symbols named in the request, sorted, and for
+    /// each the `SYMBOL@PARTITION:OFFSET` of the last tick this stream
+    /// delivered (or resumed from), kept as bytes and rewritten in place
+    /// when that symbol's next tick goes out (empty: none yet). The id of
+    /// an event is their concatenation: no allocation per event.
     private let named: [String]
     private let namedIndex: [String: Int]
-    private var positions: [(partition: Int32, offset: Int64)?]
-    private var scratch: [UInt8] = []
-    private(set) var events = 0
+    #if DEBUG
+    private var segments: [[UInt8]]
+    #else
+    @exclusivity(unchecked) private var segments: [[UInt8]]
+    #endif
 
     init(source: HTTP2OutboundStream, cache: TickJSONCache, limit: Int, named: [String], resumedFrom: [KafkaPosition]) {
         self.source = source
@@ -40,9 +45,10 @@ final class SSEStream: OutboundTranscoder {
         let sorted = Array(Set(named)).sorted()
         self.named = sorted
         self.namedIndex = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
-        self.positions = Array(repeating: nil, count: sorted.count)
+        self.segments = sorted.map { _ in [] }
+        for index in segments.indices { segments[index].reserveCapacity(named[index].utf8.count + 32) }
         for position in resumedFrom {
-            if let index = namedIndex[position.symbol] { positions[index] = (position.partition, position.offset) }
+            if let index = namedIndex[position.symbol] { setPosition(index, position.partition, position.offset) }
         }
         source.transcoder = self
         // Reconnect soon after a drop (EventSource's default is ~3 s).
@@ -75,7 +81,6 @@ final class SSEStream: OutboundTranscoder {
     // MARK: events
 
     private func event(_ frame: UnsafeRawBufferPointer) {
-        events += 1
         if let scan = TickFrame.scan(frame) {
             guard let entry = cache.entry(frame, at: .init(partition: scan.partition, offset: scan.offset)) else { return }
             tickEvent(entry, scan)
@@ -110,47 +115,64 @@ final class SSEStream: OutboundTranscoder {
         }
     }
 
-    /// The hot path: cached JSON, this delivery's marks, the resume token.
+    /// The hot path: the id, then the cached JSON and this delivery's
+    /// marks, written straight into the wire buffer.
     private func tickEvent(_ entry: TickJSONCache.Entry, _ scan: TickFrame.Scan) {
-        scratch.removeAll(keepingCapacity: true)
+        let pending = wire.pending
         if let index = namedIndex[entry.symbol] {
-            positions[index] = (scan.partition, scan.offset)
-            appendID()
+            setPosition(index, scan.partition, scan.offset)
+            writeID(pending)
         }
-        scratch += Self.dataPrefix
-        scratch += entry.json
-        if scan.snapshot || scan.skipped > 0 { scratch += TickJSON.marks(snapshot: scan.snapshot, skipped: scan.skipped).utf8 }
-        scratch += Self.eventEnd
-        wire.pending.writeBytes(scratch)
+        pending.writeBytes(Self.dataPrefix)
+        pending.writeBytes(entry.json)
+        if scan.snapshot || scan.skipped > 0 { pending.writeBytes(Array(TickJSON.marks(snapshot: scan.snapshot, skipped: scan.skipped).utf8)) }
+        pending.writeBytes(Self.eventEnd)
     }
 
     /// A tick that came inside another message (not in the cache).
     private func tickEvent(_ tick: Tick) {
-        scratch.removeAll(keepingCapacity: true)
+        let pending = wire.pending
         if let index = namedIndex[tick.symbol] {
-            positions[index] = (tick.kafkaPartition, tick.kafkaOffset)
-            appendID()
+            setPosition(index, tick.kafkaPartition, tick.kafkaOffset)
+            writeID(pending)
         }
-        scratch += Self.dataPrefix
-        scratch += ("{" + TickJSON.sharedFields(tick) + TickJSON.marks(snapshot: tick.snapshot, skipped: tick.skipped)).utf8
-        scratch += Self.eventEnd
-        wire.pending.writeBytes(scratch)
+        pending.writeBytes(Self.dataPrefix)
+        pending.writeBytes(Array(("{" + TickJSON.sharedFields(tick) + TickJSON.marks(snapshot: tick.snapshot, skipped: tick.skipped)).utf8))
+        pending.writeBytes(Self.eventEnd)
     }
 
-    private func appendID() {
-        scratch += Self.idPrefix
+    /// `id: t1:` and every symbol's segment that has a position.
+    private func writeID(_ pending: PendingBytes) {
+        pending.writeBytes(Self.idPrefix)
         var first = true
-        for (index, symbol) in named.enumerated() {
-            guard let position = positions[index] else { continue }
-            if !first { scratch.append(UInt8(ascii: ",")) }
+        for index in segments.indices where !segments[index].isEmpty {
+            if !first { pending.writeBytes(Self.comma) }
             first = false
-            scratch += symbol.utf8
-            scratch.append(UInt8(ascii: "@"))
-            scratch += String(position.partition).utf8
-            scratch.append(UInt8(ascii: ":"))
-            scratch += String(position.offset).utf8
+            segments[index].withUnsafeBytes { pending.writeBytes($0) }
         }
-        scratch.append(10)
+        pending.writeBytes(Self.newline)
+    }
+
+    /// Rewrites one symbol's segment in place (its capacity is kept).
+    private func setPosition(_ index: Int, _ partition: Int32, _ offset: Int64) {
+        segments[index].removeAll(keepingCapacity: true)
+        segments[index].append(contentsOf: named[index].utf8)
+        segments[index].append(UInt8(ascii: "@"))
+        Self.appendDecimal(Int64(partition), to: &segments[index])
+        segments[index].append(UInt8(ascii: ":"))
+        Self.appendDecimal(offset, to: &segments[index])
+    }
+
+    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= rest / 10 { divisor *= 10 }
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 
     private func write(event name: String, data: String) {
@@ -160,6 +182,8 @@ final class SSEStream: OutboundTranscoder {
     private static let idPrefix = Array("id: t1:".utf8)
     private static let dataPrefix = Array("data: ".utf8)
     private static let eventEnd = Array("}\n\n".utf8)
+    private static let comma = [UInt8(ascii: ",")]
+    private static let newline = [UInt8(10)]
 
     private static func array(_ strings: [String]) -> String {
         "[" + strings.map(TickJSON.quoted).joined(separator: ",") + "]"
