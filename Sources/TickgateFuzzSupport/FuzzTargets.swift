@@ -22,12 +22,17 @@ public enum FuzzTargets {
         let core = FanoutBenchCore(eventLoop: loop)
         core.register(symbols: symbols)
         let channel = EmbeddedChannel(handler: core.makeConnectionHandler(), loop: loop)
+        run(Array(preface) + Array(data), on: channel, core: core, loop: loop, cutAfter: preface.count)
+    }
+
+    /// Feeds `bytes` in two pieces (frames and requests split across reads
+    /// are exercised too), delivers a batch of ticks for the symbols a
+    /// request may have named, drains the output and closes.
+    private static func run(_ bytes: [UInt8], on channel: EmbeddedChannel, core: FanoutBenchCore, loop: EmbeddedEventLoop, cutAfter: Int) {
         _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        var input = channel.allocator.buffer(capacity: preface.count + data.count)
-        input.writeBytes(preface)
-        input.writeBytes(data)
-        // Fed in two pieces, so frames split across reads are exercised too.
-        let cut = preface.count + data.count / 2
+        var input = channel.allocator.buffer(capacity: bytes.count)
+        input.writeBytes(bytes)
+        let cut = cutAfter + (bytes.count - cutAfter) / 2
         _ = try? channel.writeInbound(input.getSlice(at: 0, length: cut)!)
         _ = try? channel.writeInbound(input.getSlice(at: cut, length: input.readableBytes - cut)!)
         loop.run()
@@ -49,19 +54,7 @@ public enum FuzzTargets {
         core.register(symbols: symbols)
         let channel = EmbeddedChannel(loop: loop)
         _ = try? channel.pipeline.syncOperations.addHandlers(core.makeHTTP1Handlers())
-        _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        var input = channel.allocator.buffer(capacity: data.count)
-        input.writeBytes(data)
-        let cut = data.count / 2
-        _ = try? channel.writeInbound(input.getSlice(at: 0, length: cut)!)
-        _ = try? channel.writeInbound(input.getSlice(at: cut, length: input.readableBytes - cut)!)
-        loop.run()
-        if let batch = try? core.makeBatch(ticks: 4, symbols: symbols) { core.deliver(batch) }
-        loop.run()
-        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
-        _ = try? channel.close().wait()
-        loop.run()
-        try? loop.syncShutdownGracefully()
+        run(Array(data), on: channel, core: core, loop: loop, cutAfter: 0)
     }
 
     static let symbols = ["BTC-USD", "ETH-USD", "SOL-USDT", "X-Y"]
