@@ -29,6 +29,9 @@ if [[ $kind == thread ]]; then
   # librdkafka's C11 threads and locks, made visible to TSan (see the file).
   cc -O2 -shared -fPIC -Wall -Wextra -o ".build/thread/libc11-threads.so" scripts/sanitizers/c11-threads.c -lpthread
   export LD_PRELOAD="$PWD/.build/thread/libc11-threads.so${LD_PRELOAD:+:$LD_PRELOAD}"
+  # One test at a time: under TSan the parallel suite overloads 2 cores
+  # (connect timeouts), and serial it takes ~2.5 min.
+  set -- --no-parallel "$@"
 fi
 swift test --skip-build --sanitize="$kind" --scratch-path ".build/$kind" "$@"
 echo "sanitize.sh: the test suite is clean under the ${kind} sanitizer"
