@@ -20,10 +20,18 @@ import pytest
 import sonora.aio
 import sonora.client
 
-from conftest import RECV_TIMEOUT, start_gateway
+from conftest import RECV_TIMEOUT, start_broker, start_gateway
 from test_security import new_key
 
 ORIGIN = "http://app.example"
+
+
+@pytest.fixture(scope="module")
+def broker(spawn, tickgate_bin):
+    """A broker of this module's own: what it holds is only what these tests
+    publish (the session's broker, by the last module, holds all the
+    others' ticks too, and a gateway started on it warms up from them)."""
+    return start_broker(spawn, tickgate_bin, partitions=6)
 
 
 @pytest.fixture(scope="module")
@@ -141,13 +149,13 @@ def wait_snapshot(pb, gateway, symbol, sequence):
     channel = sonora.client.insecure_web_channel(f"http://{gateway.address}")
     get = channel.unary_unary("/tickgate.v1.PriceStream/GetSnapshot", request_serializer=pb.pb2.SnapshotRequest.SerializeToString,
                               response_deserializer=pb.pb2.SnapshotResponse.FromString)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        ticks = get(pb.pb2.SnapshotRequest(symbols=[symbol]), timeout=10).ticks
-        if ticks and ticks[0].sequence >= sequence:
-            return ticks[0]
+        answer = get(pb.pb2.SnapshotRequest(symbols=[symbol]), timeout=10)
+        if answer.ticks and answer.ticks[0].sequence >= sequence:
+            return answer.ticks[0]
         time.sleep(0.05)
-    pytest.fail(f"{symbol} never reached sequence {sequence}")
+    pytest.fail(f"{symbol} never reached sequence {sequence}: last answer {answer}; gateway:\n{gateway.output()[-3000:]}")
 
 
 # ---- gRPC-Web from a stock client ---------------------------------------------
