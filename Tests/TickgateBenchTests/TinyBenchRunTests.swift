@@ -13,8 +13,11 @@ struct TinyBenchRunTests {
     @Test func tinyRunDeliversEverythingOnceInOrder() async throws {
         let harness = try await GatewayHarness.start(partitions: 2)
         var scenario = BenchScenario.tiny
-        scenario.durationSeconds = 1
-        scenario.warmupSeconds = 0.3
+        // Long enough that a loaded box (AddressSanitizer, the suite in
+        // parallel) still has deliveries inside the measured window: with
+        // 1 s, one fresh-clone ASan run measured none.
+        scenario.durationSeconds = 2
+        scenario.warmupSeconds = 1
         var options = BenchOptions(scenario: scenario, executable: "unused", outputDirectory: "/tmp/tickgate-bench-test")
         options.brokers = harness.broker.bootstrapServers
         options.gateway = ("127.0.0.1", harness.port)
