@@ -43,6 +43,8 @@ final class CallContext {
     var stats: GatewayStats { fanout.stats }
     var eventLoop: any EventLoop { fanout.eventLoop }
     var publisher: PublishCoordinator? { fanout.publish }
+    /// The JSON of ticks this loop's Server-Sent Events streams took.
+    var tickJSON: TickJSONCache { fanout.tickJSON }
 
     // MARK: subscriptions
 

@@ -386,12 +386,7 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
                 respondTrailersOnly(streamID: streamID, status, extra: [], web: webAnswer)
                 return
             }
-            if machine.streamOpened(id: streamID) == .refuseStream {
-                grant.releaseStream()
-                driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
-                requestFlush()
-                return
-            }
+            guard admitStream(streamID, grant) else { return }
             let call = CallAdmission.makeCall(path: path, streamID: streamID, context: callContext, fanout: fanout, grant: grant)
             if let webEncoding {
                 fanout.stats.grpcWebCalls.add(1, ordering: .relaxed)
@@ -451,28 +446,31 @@ extension GatewayConnectionHandler: NGHTTP2SessionDelegate {
             return
         }
         let grant: Grant
-        switch admission.admit(path: GRPCProtocol.watchPath, authorization: authorization ?? request.apiKey.map { "Bearer " + $0 }) {
+        switch admission.admit(path: GRPCProtocol.watchPath, authorization: request.authorization(header: authorization)) {
         case .success(let admitted): grant = admitted
         case .failure(let status):
             fanout.stats.recordRequestError(code: status.code.rawValue)
-            respondPlain(streamID: streamID, status: WebEndpoints.httpStatus(of: status), headers: [], body: Array((status.message + "\n").utf8))
+            if case .respond(let code, let fields, let body) = WebEndpoints.refusal(status) {
+                respondPlain(streamID: streamID, status: code, headers: fields, body: body)
+            }
             return
         }
-        if machine.streamOpened(id: streamID) == .refuseStream {
-            grant.releaseStream()
-            driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
-            requestFlush()
-            return
-        }
-        let call = StreamCall(streamID: streamID, context: callContext, grant: grant, watch: true)
-        _ = SSEStream(source: call.outbound, cache: fanout.tickJSON, limit: callContext.limits.maxPendingBytesPerStream, named: request.named, resumedFrom: request.subscribe.resume)
+        guard admitStream(streamID, grant) else { return }
+        let call = SSEStream.makeCall(for: request, streamID: streamID, context: callContext, grant: grant)
         webHeaders[streamID] = responseHeaders
         calls[streamID] = call
         fanout.stats.streams.add(1, ordering: .relaxed)
-        fanout.stats.sseStreams.add(1, ordering: .relaxed)
-        call.start(endStream: false)
-        call.watch(request.subscribe)
-        call.receivedEndStream()
+        call.startWatching(request.subscribe)
+    }
+
+    /// The stream's place under SETTINGS_MAX_CONCURRENT_STREAMS; when there
+    /// is none it is reset REFUSED_STREAM and the key's call given back.
+    private func admitStream(_ streamID: Int32, _ grant: Grant) -> Bool {
+        guard machine.streamOpened(id: streamID) == .refuseStream else { return true }
+        grant.releaseStream()
+        driver.session.submitReset(streamID: streamID, errorCode: .refusedStream)
+        requestFlush()
+        return false
     }
 
     func sessionDidReceiveData(_ bytes: UnsafeRawBufferPointer, streamID: Int32) {

@@ -246,23 +246,19 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler, ClientConnection {
 
     private func startEvents(_ request: SSERequest, headers: [HTTP2Header], authorization: String?) {
         let grant: Grant
-        switch admission.admit(path: GRPCProtocol.watchPath, authorization: authorization ?? request.apiKey.map { "Bearer " + $0 }) {
+        switch admission.admit(path: GRPCProtocol.watchPath, authorization: request.authorization(header: authorization)) {
         case .success(let admitted): grant = admitted
         case .failure(let status):
             fanout.stats.recordRequestError(code: status.code.rawValue)
-            respond(status: WebEndpoints.httpStatus(of: status), headers: [HTTP2Header("content-type", "text/plain; charset=utf-8")],
-                    body: Array((status.message + "\n").utf8), head: false)
+            if case .respond(let code, let fields, let body) = WebEndpoints.refusal(status) {
+                respond(status: code, headers: fields, body: body, head: false)
+            }
             return
         }
-        let call = StreamCall(streamID: takeStreamID(), context: callContext, grant: grant, watch: true)
-        _ = SSEStream(source: call.outbound, cache: fanout.tickJSON, limit: callContext.limits.maxPendingBytesPerStream,
-                      named: request.named, resumedFrom: request.subscribe.resume)
-        fanout.stats.sseStreams.add(1, ordering: .relaxed)
+        let call = SSEStream.makeCall(for: request, streamID: takeStreamID(), context: callContext, grant: grant)
         responseHeaders = Self.headers(headers.filter { $0.name != ":status" })
         begin(call)
-        call.start(endStream: false)
-        call.watch(request.subscribe)
-        call.receivedEndStream()
+        call.startWatching(request.subscribe)
     }
 
     private func begin(_ call: any GatewayCall) {

@@ -24,6 +24,12 @@ struct SSERequest: Equatable {
     var named: [String]
     var apiKey: String?
 
+    /// The `authorization` to admit the stream with: the header, or else
+    /// the `api_key` parameter as a bearer token.
+    func authorization(header: String?) -> String? {
+        header ?? apiKey.map { "Bearer " + $0 }
+    }
+
     static func parse(query: Substring, lastEventID: String?) -> Result<SSERequest, Refusal> {
         var symbols: [String]? = nil
         var request = SubscribeRequest(requestID: 1, symbols: [])

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import TickgateHTTP2
 import TickgateModel
 
@@ -193,5 +194,27 @@ final class SSEStream: OutboundTranscoder {
         let code = trailers[first: "grpc-status"].flatMap { Int($0) } ?? 2
         let message = trailers[first: "grpc-message"].map(GRPCPercentEncoding.decode) ?? ""
         return (code, message)
+    }
+}
+
+extension SSEStream {
+    /// The call behind a Server-Sent Events response (either protocol): a
+    /// Watch call whose output this transcodes. Counted; not started.
+    static func makeCall(for request: SSERequest, streamID: Int32, context: CallContext, grant: Grant) -> StreamCall {
+        let call = StreamCall(streamID: streamID, context: context, grant: grant, watch: true)
+        _ = SSEStream(source: call.outbound, cache: context.tickJSON, limit: context.limits.maxPendingBytesPerStream,
+                      named: request.named, resumedFrom: request.subscribe.resume)
+        context.stats.sseStreams.add(1, ordering: .relaxed)
+        return call
+    }
+}
+
+extension StreamCall {
+    /// Starts a Watch call whose one request came outside its body (an
+    /// SSE query): nothing more will come from the client.
+    func startWatching(_ request: SubscribeRequest) {
+        start(endStream: false)
+        watch(request)
+        receivedEndStream()
     }
 }

@@ -93,8 +93,12 @@ struct WebEndpoints: Sendable {
         .respond(status: status, headers: [HTTP2Header("content-type", "text/plain; charset=utf-8")] + headers, body: Array((message + "\n").utf8))
     }
 
-    /// The HTTP status of a call refused before it starts, for responses
-    /// that are not gRPC (Server-Sent Events).
+    /// A Server-Sent Events stream refused before it starts (its key): the
+    /// gRPC status as HTTP.
+    static func refusal(_ status: GRPCStatus) -> Answer {
+        text(httpStatus(of: status), status.message)
+    }
+
     static func httpStatus(of status: GRPCStatus) -> Int {
         switch status.code {
         case .unauthenticated: return 401
