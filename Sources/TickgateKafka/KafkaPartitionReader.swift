@@ -101,13 +101,14 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             let actual = try client.partitionCount(topic: topic, brokers: configuration.brokers, timeoutMillis: configuration.connectTimeoutMillis)
             partitions = min(actual, options.assumedInitialPartitions ?? actual)
             client.redirectEventsToConsumerQueue()
-            for partition in 0..<Int32(partitions) {
-                let marks: (low: Int64, high: Int64)
-                switch client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: configuration.connectTimeoutMillis) {
-                case .success(let found): marks = found
-                case .failure(let error):
-                    throw KafkaError.brokersUnreachable(brokers: configuration.brokers, detail: "offsets of \(topic)[\(partition)]: \(error.detail)")
-                }
+            let all: [(low: Int64, high: Int64)]
+            switch client.queryWatermarks(topic: topic, partitions: Array(0..<Int32(partitions)), timeoutMillis: configuration.connectTimeoutMillis) {
+            case .success(let found): all = found
+            case .failure(let error):
+                throw KafkaError.brokersUnreachable(brokers: configuration.brokers, detail: "offsets of \(topic)[\(error.partition)]: \(error.detail)")
+            }
+            for (index, marks) in all.enumerated() {
+                let partition = Int32(index)
                 let offset: Int64
                 switch start {
                 case .end: offset = marks.high
@@ -264,18 +265,15 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     }
 
     private func refreshWatermarks() {
-        let count = partitionCount
-        var highs: [Int64] = []
-        for partition in 0..<Int32(count) {
-            switch client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: 1000) {
-            case .success(let marks):
-                highs.append(marks.high)
-            case .failure(let error):
-                state.recordError(error.kind)
-                state.lock.withLock { $0.reachable = false }
-                log.log(level: .warning, kind: "watermarks", "kafka: cannot refresh watermarks of \(topic)[\(partition)]: \(error.detail); lag shows the last known values")
-                return
-            }
+        let highs: [Int64]
+        switch client.queryHighWatermarks(topic: topic, partitions: Array(0..<Int32(partitionCount)), timeoutMillis: 1000) {
+        case .success(let found):
+            highs = found
+        case .failure(let error):
+            state.recordError(error.kind)
+            state.lock.withLock { $0.reachable = false }
+            log.log(level: .warning, kind: "watermarks", "kafka: cannot refresh watermarks of \(topic): \(error); lag shows the last known values")
+            return
         }
         state.lock.withLock { s in
             for (index, high) in highs.enumerated() where index < s.high.count { s.high[index] = high }
@@ -288,13 +286,10 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         guard case .success(let actual) = client.fetchPartitionCount(topic: topic, timeoutMillis: 2000) else { return }
         let known = partitionCount
         guard actual > known else { return }
-        var added: [(partition: Int32, offset: Int64)] = []
-        var highs: [Int64] = []
-        for partition in Int32(known)..<Int32(actual) {
-            guard case .success(let marks) = client.queryWatermarks(topic: topic, partition: partition, timeoutMillis: 2000) else { return }
-            added.append((partition, marks.low))
-            highs.append(marks.high)
-        }
+        let partitions = Array(Int32(known)..<Int32(actual))
+        guard case .success(let marks) = client.queryWatermarks(topic: topic, partitions: partitions, timeoutMillis: 2000) else { return }
+        let added = zip(partitions, marks).map { (partition: $0, offset: $1.low) }
+        let highs = marks.map(\.high)
         do {
             try client.assign(topic: topic, added, incremental: true)
         } catch {

@@ -1,5 +1,6 @@
 import CRDKafka
 import Logging
+import TickgateModel
 
 /// One `rd_kafka_t` handle: the only type that holds a librdkafka client.
 /// librdkafka's own log lines and errors go to the given swift-log logger
@@ -129,30 +130,91 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Low and high watermark of a partition, asked of its leader.
     func queryWatermarks(topic: String, partition: Int32, timeoutMillis: Int32) -> Result<(low: Int64, high: Int64), KafkaConsumerError> {
-        var low: Int64 = 0
-        var high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMillis)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            return .failure(KafkaConsumerError(partition: partition, kind: KafkaErrorKind(err), detail: rdKafkaErrorString(err)))
+        queryWatermarks(topic: topic, partitions: [partition], timeoutMillis: timeoutMillis).map { $0[0] }
+    }
+
+    /// Low and high watermarks of `partitions`, in their order: two
+    /// ListOffsets rounds (earliest, then latest), one request per leader
+    /// each, within `timeoutMillis` in all.
+    ///
+    /// Not `rd_kafka_query_watermark_offsets`: in librdkafka 2.0.2 it waits
+    /// for its answers with no deadline, and a request queued for a leader
+    /// that is down is never answered, so it can block for ever
+    /// (librdkafka #2588, fixed in 2.3.0). `rd_kafka_offsets_for_times`
+    /// sends the same requests and keeps its timeout.
+    func queryWatermarks(topic: String, partitions: [Int32], timeoutMillis: Int32) -> Result<[(low: Int64, high: Int64)], KafkaConsumerError> {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMillis))
+        let lows: [Int64]
+        switch listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.beginning, timeoutMillis: timeoutMillis) {
+        case .success(let found): lows = found
+        case .failure(let error): return .failure(error)
         }
-        return .success((low, high))
+        let left = Int32(clamping: max(1, (deadline - .now).wholeMilliseconds))
+        return listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.end, timeoutMillis: left).map { highs in
+            // An empty partition answers 0 for both; a log whose start
+            // passed its end in between answers the end for both.
+            zip(lows, highs).map { (min($0, $1), $1) }
+        }
+    }
+
+    /// The high watermark (next offset to be written) of each partition.
+    func queryHighWatermarks(topic: String, partitions: [Int32], timeoutMillis: Int32) -> Result<[Int64], KafkaConsumerError> {
+        listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.end, timeoutMillis: timeoutMillis)
+    }
+
+    /// One ListOffsets round: each partition's offset for `timestamp`, a
+    /// time in milliseconds or ``RDKafkaOffset``'s `beginning`/`end`.
+    /// `nil` for a partition with no message at or after that time.
+    private func listOffsets(
+        topic: String, partitions: [Int32], timestamps: (Int32) -> Int64, timeoutMillis: Int32
+    ) -> Result<[Int64?], KafkaConsumerError> {
+        guard !partitions.isEmpty else { return .success([]) }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions {
+            rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = timestamps(partition)
+        }
+        let err = rd_kafka_offsets_for_times(handle, list, timeoutMillis)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(KafkaConsumerError(partition: partitions[0], kind: KafkaErrorKind(err), detail: rdKafkaErrorString(err)))
+        }
+        var offsets: [Int64?] = []
+        offsets.reserveCapacity(partitions.count)
+        for index in 0..<Int(list.pointee.cnt) {
+            let found = list.pointee.elems[index]
+            guard found.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                return .failure(KafkaConsumerError(partition: found.partition, kind: KafkaErrorKind(found.err), detail: rdKafkaErrorString(found.err)))
+            }
+            offsets.append(found.offset >= 0 ? found.offset : nil)
+        }
+        return .success(offsets)
+    }
+
+    private func listOffsets(topic: String, partitions: [Int32], at logical: Int64, timeoutMillis: Int32) -> Result<[Int64], KafkaConsumerError> {
+        switch listOffsets(topic: topic, partitions: partitions, timestamps: { _ in logical }, timeoutMillis: timeoutMillis) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let found):
+            if let missing = found.firstIndex(of: nil) {
+                return .failure(KafkaConsumerError(partition: partitions[missing], kind: KafkaErrorKind(RD_KAFKA_RESP_ERR__BAD_MSG), detail: "no offset in the answer"))
+            }
+            return .success(found.map { $0! })
+        }
     }
 
     /// The first offset of `partition` whose time stamp is at or after
     /// `millis` (Kafka's ListOffsets by time); the end offset when none is.
     func offsetForTime(topic: String, partition: Int32, millis: Int64, timeoutMillis: Int32) -> Result<Int64, KafkaConsumerError> {
-        let list = rd_kafka_topic_partition_list_new(1)!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = millis
-        let err = rd_kafka_offsets_for_times(handle, list, timeoutMillis)
-        let found = list.pointee.elems[0]
-        let code = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : found.err
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            return .failure(KafkaConsumerError(partition: partition, kind: KafkaErrorKind(code), detail: rdKafkaErrorString(code)))
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMillis))
+        switch listOffsets(topic: topic, partitions: [partition], timestamps: { _ in millis }, timeoutMillis: timeoutMillis) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let found):
+            if let offset = found[0] { return .success(offset) }
+            // No message at or after that time: the end.
+            let left = Int32(clamping: max(1, (deadline - .now).wholeMilliseconds))
+            return queryHighWatermarks(topic: topic, partitions: [partition], timeoutMillis: left).map { $0[0] }
         }
-        if found.offset >= 0 { return .success(found.offset) }
-        // No message at or after that time: the end.
-        return queryWatermarks(topic: topic, partition: partition, timeoutMillis: timeoutMillis).map(\.high)
     }
 
     /// Routes the consumer's events to its queue (``consumerQueue()``).
