@@ -120,9 +120,9 @@ class Process:
         return self.proc.returncode
 
 
-@pytest.fixture(scope="session")
-def spawn():
-    """Starts processes; stops all of them when the session ends."""
+def _spawner():
+    """Starts processes; stops all of them (newest first: gateways before
+    the broker they read) when the fixture using it ends."""
     started = []
 
     def start(args):
@@ -131,8 +131,28 @@ def spawn():
         return p
 
     yield start
-    for p in reversed(started):  # gateways before the broker they read
+    for p in reversed(started):
         p.stop()
+
+
+# One spawner per scope, so that a process lives exactly as long as what
+# started it: a test's gateways stop when the test ends. (With one
+# session-wide spawner, the session broker served every gateway ever
+# started until the end: late in a fresh-clone CI run dozens of them read
+# every tick, and a new gateway's ticks took over 30 s to arrive.)
+@pytest.fixture
+def spawn():
+    yield from _spawner()
+
+
+@pytest.fixture(scope="module")
+def spawn_module():
+    yield from _spawner()
+
+
+@pytest.fixture(scope="session")
+def spawn_session():
+    yield from _spawner()
 
 
 def start_broker(spawn, tickgate_bin, partitions, port=None):
@@ -156,14 +176,14 @@ def start_gateway(spawn, tickgate_bin, bootstrap, *extra):
 
 
 @pytest.fixture(scope="session")
-def broker(spawn, tickgate_bin):
-    return start_broker(spawn, tickgate_bin, partitions=6)
+def broker(spawn_session, tickgate_bin):
+    return start_broker(spawn_session, tickgate_bin, partitions=6)
 
 
 @pytest.fixture(scope="session")
-def gateway(spawn, tickgate_bin, broker):
+def gateway(spawn_session, tickgate_bin, broker):
     """A gateway that accepts any well-formed symbol."""
-    return start_gateway(spawn, tickgate_bin, broker.bootstrap)
+    return start_gateway(spawn_session, tickgate_bin, broker.bootstrap)
 
 
 @pytest.fixture

@@ -37,10 +37,10 @@ def rss_kib(pid):
 
 
 @pytest.fixture(scope="module")
-def target(spawn, tickgate_bin, broker):
+def target(spawn_module, tickgate_bin, broker):
     """A gateway of its own (so its RSS is the abuse's alone), with the
     defaults except short handshake and idle limits, so those tests are quick."""
-    g = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--handshake-timeout", "2", "--idle-timeout", "3")
+    g = start_gateway(spawn_module, tickgate_bin, broker.bootstrap, "--handshake-timeout", "2", "--idle-timeout", "3")
     g.host, port = g.address.rsplit(":", 1)
     g.port = int(port)
     return g

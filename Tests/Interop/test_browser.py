@@ -60,9 +60,9 @@ def wait_for_port(address, timeout=STARTUP_TIMEOUT):
 
 
 @pytest.fixture(scope="module")
-def demo(spawn, tickgate_bin):
+def demo(spawn_module, tickgate_bin):
     """`tickgate demo` on a free port; its page's base URL (no trailing /)."""
-    p = spawn([tickgate_bin, "demo", "--listen", "127.0.0.1:0", "--symbols", ",".join(SYMBOLS),
+    p = spawn_module([tickgate_bin, "demo", "--listen", "127.0.0.1:0", "--symbols", ",".join(SYMBOLS),
                "--rate", "30", "--duration", "600"])
     base = p.wait_for(PAGE_URL.pattern).group("url")
     wait_for_port(base.removeprefix("http://"))

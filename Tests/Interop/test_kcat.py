@@ -27,9 +27,9 @@ def kcat(*args):
 
 
 @pytest.fixture(scope="module")
-def kafka(spawn, tickgate_bin):
+def kafka(spawn_module, tickgate_bin):
     port = free_port()
-    b = start_broker(spawn, tickgate_bin, partitions=3, port=port)
+    b = start_broker(spawn_module, tickgate_bin, partitions=3, port=port)
     assert b.bootstrap == f"127.0.0.1:{port}"
     return b.bootstrap
 

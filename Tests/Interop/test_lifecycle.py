@@ -6,7 +6,7 @@ import subprocess
 
 import grpc
 
-from conftest import Stream, make_channel, start_gateway
+from conftest import Stream, make_channel, start_broker, start_gateway
 from test_interop import subscribe
 
 
@@ -37,3 +37,15 @@ def test_sigterm_drains_open_streams_with_unavailable_and_exits_0(pb, spawn, tic
     assert stream.end.details() == "server shutting down"
     assert gateway.proc.wait(timeout=15) == 0, gateway.output()
     channel.close()
+
+
+def test_sigterm_with_the_brokers_gone_still_exits_0(spawn, tickgate_bin):
+    # Defect: the Kafka watch thread sat in librdkafka 2.0.2's watermark
+    # query, which ignores its timeout while a leader is down (librdkafka
+    # #2588), and shutdown joined that thread for ever.
+    own = start_broker(spawn, tickgate_bin, partitions=3)
+    gateway = start_gateway(spawn, tickgate_bin, own.bootstrap)
+    assert own.stop() == 0
+    gateway.wait_for(r"cannot refresh watermarks", timeout=30)
+    gateway.proc.send_signal(signal.SIGTERM)
+    assert gateway.proc.wait(timeout=20) == 0, gateway.output()

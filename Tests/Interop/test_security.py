@@ -37,8 +37,8 @@ def keys(tickgate_bin, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def keyed(spawn, tickgate_bin, broker, keys):
-    gateway = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--api-keys", str(keys["path"]))
+def keyed(spawn_module, tickgate_bin, broker, keys):
+    gateway = start_gateway(spawn_module, tickgate_bin, broker.bootstrap, "--api-keys", str(keys["path"]))
     gateway.wait_for(r"API keys: 3 from .* \(reloaded on SIGHUP\)")
     return gateway
 

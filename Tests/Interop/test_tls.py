@@ -52,8 +52,8 @@ def secure_channel(address, certs, client=None):
 
 
 @pytest.fixture(scope="module")
-def tls_gateway(spawn, tickgate_bin, broker, certs):
-    g = start_gateway(spawn, tickgate_bin, broker.bootstrap,
+def tls_gateway(spawn_module, tickgate_bin, broker, certs):
+    g = start_gateway(spawn_module, tickgate_bin, broker.bootstrap,
                       "--tls-cert", str(certs / "server.pem"), "--tls-key", str(certs / "server.key"))
     g.wait_for(r"\(gRPC over TLS\)")
     return g

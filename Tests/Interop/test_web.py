@@ -27,16 +27,16 @@ ORIGIN = "http://app.example"
 
 
 @pytest.fixture(scope="module")
-def broker(spawn, tickgate_bin):
+def broker(spawn_module, tickgate_bin):
     """A broker of this module's own: what it holds is only what these tests
     publish (the session's broker, by the last module, holds all the
     others' ticks too, and a gateway started on it warms up from them)."""
-    return start_broker(spawn, tickgate_bin, partitions=6)
+    return start_broker(spawn_module, tickgate_bin, partitions=6)
 
 
 @pytest.fixture(scope="module")
-def web(spawn, tickgate_bin, broker):
-    g = start_gateway(spawn, tickgate_bin, broker.bootstrap, "--cors-origin", ORIGIN, "--heartbeat", "1")
+def web(spawn_module, tickgate_bin, broker):
+    g = start_gateway(spawn_module, tickgate_bin, broker.bootstrap, "--cors-origin", ORIGIN, "--heartbeat", "1")
     g.host, port = g.address.rsplit(":", 1)
     g.port = int(port)
     return g
