@@ -158,11 +158,14 @@ struct MarketDataTests {
         // loaded box (the whole suite, two cores) fires the loop's rate
         // timer late now and then (38 in 5.5 s was seen).
         #expect(Double(got.count) >= seconds * 10 * 0.5, "\(got.count) ticks in \(seconds) s: the cap is not a stall")
-        // Any 20 intervals span at least 1.8 s: within 10% over every two
-        // seconds, not only on average (arrival jitter, with the whole
-        // suite running, stays well under the 200 ms this leaves).
+        // Any 20 intervals span at least 1.5 s: no burst of held ticks after
+        // a late timer, over every two seconds and not only on average. This
+        // is measured where the ticks arrive, so it carries the arrival
+        // jitter of a loaded box (a fresh-clone CI run saw 1.76 s: one tick
+        // read 240 ms late); the gateway's own spacing (at least 95 ms) is
+        // pinned exactly by `RateCapTests`.
         let spans = got.indices.dropLast(20).map { got[$0 + 20].receivedAtNanos - got[$0].receivedAtNanos }
-        #expect(spans.allSatisfy { $0 >= 1_800_000_000 }, "\(spans.sorted().prefix(3))")
+        #expect(spans.allSatisfy { $0 >= 1_500_000_000 }, "\(spans.sorted().prefix(3))")
         #expect(got.last?.tick.sequence == 300, "the last price after the burst")
         #expect(UInt64(got.count) + got.reduce(0) { $0 + $1.tick.skipped } == 300, "every tick delivered or counted as skipped")
         stream.cancel()
