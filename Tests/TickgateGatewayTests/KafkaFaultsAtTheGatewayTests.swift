@@ -39,7 +39,14 @@ struct KafkaFaultsAtTheGatewayTests {
         for partition: Int32 in 0..<2 { harness.broker.setLeader(topic: "ticks", partition: partition, broker: 2 + partition % 2) }
         try await harness.publishAndFlush(phase(3))
 
-        let got = try await collect(stream, count: perPhase * 4 * symbols.count, timeout: .seconds(90))
+        let got: [TickDelivery]
+        do {
+            got = try await collect(stream, count: perPhase * 4 * symbols.count, timeout: .seconds(90))
+        } catch {
+            // What the gateway saw, to tell a loss in Kafka's hop from one in the fan-out.
+            Issue.record("\(error); gateway: \(harness.gateway.stats.snapshot)")
+            throw error
+        }
         for symbol in symbols {
             #expect(got.filter { $0.tick.symbol == symbol }.map(\.tick.sequence) == Array(1...UInt64(perPhase * 4)),
                 "\(symbol): every tick once, in order")

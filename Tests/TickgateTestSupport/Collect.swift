@@ -1,9 +1,28 @@
 public import TickgateClient
+import TickgateModel
 
 public struct CollectTimeout: Error, CustomStringConvertible {
     public let wanted: Int
     public let got: Int
-    public var description: String { "timed out with \(got) of \(wanted) ticks" }
+    /// Per symbol: how many arrived, the ticks they say were skipped, and
+    /// the sequences missing between the first and the last (so that a
+    /// failure shows a loss, a conflation or a stall at once).
+    public var detail = ""
+    public var description: String { "timed out with \(got) of \(wanted) ticks" + (detail.isEmpty ? "" : ": " + detail) }
+
+    static func summary(_ items: [TickDelivery]) -> String {
+        let bySymbol = Dictionary(grouping: items, by: \.tick.symbol)
+        return bySymbol.keys.sorted().map { symbol in
+            let got = bySymbol[symbol]!
+            let sequences = got.map(\.tick.sequence)
+            let skipped = got.reduce(0) { $0 + $1.tick.skipped }
+            let seen = Set(sequences)
+            let missing = (sequences.min() ?? 0)...(sequences.max() ?? 0)
+            let absent = missing.filter { !seen.contains($0) }
+            return "\(symbol) \(got.count) (seq \(sequences.first ?? 0)…\(sequences.last ?? 0), skipped \(skipped), "
+                + "missing \(absent.prefix(10).map(String.init).joined(separator: ","))\(absent.count > 10 ? "…" : ""))"
+        }.joined(separator: "; ")
+    }
 }
 
 /// Reads exactly `count` ticks from `stream`, or throws after `timeout`.
@@ -23,7 +42,10 @@ public func collect(_ stream: TickStream, count: Int, timeout: Duration = .secon
         }
         let finished = try await group.next()!
         group.cancelAll()
-        if !finished { throw CollectTimeout(wanted: count, got: box.count) }
+        if !finished {
+            let items = box.items
+            throw CollectTimeout(wanted: count, got: items.count, detail: CollectTimeout.summary(items))
+        }
     }
     return box.items
 }
