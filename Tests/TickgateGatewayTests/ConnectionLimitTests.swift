@@ -61,7 +61,10 @@ struct ConnectionLimitTests {
 
     @Test func anOldConnectionIsDrainedGracefullyThenItsCallsEndUnavailable() async throws {
         let harness = try await GatewayHarness.start(partitions: 1) {
-            $0.maxConnectionAge = .milliseconds(300)
+            // Long enough for connect, open and subscribe to finish first
+            // under a loaded AddressSanitizer run (300 ms was not: the
+            // GOAWAY came before the stream opened).
+            $0.maxConnectionAge = .seconds(2)
             $0.maxConnectionAgeGrace = .seconds(3)
         }
         let connection = try await TickgateConnection.connect(host: "127.0.0.1", port: harness.port)
