@@ -82,13 +82,43 @@ final class BenchRecorder {
     /// stream should have by now.
     var distinctReceived: Int { received - duplicates - outOfOrder - unexpected }
 
-    /// Expected minus received, given how many ticks each symbol got.
-    func lost(publishedPerSymbol: [Int]) -> Int {
-        var expected = 0
-        for stream in 0..<scenario.streams {
-            for symbol in scenario.symbolIndices(ofStream: stream) { expected += publishedPerSymbol[symbol] }
+    /// What one recorder counted, to be summed over the client's loops.
+    struct Totals: Sendable {
+        var histograms = HopHistograms()
+        var measured = 0
+        var duplicates = 0
+        var outOfOrder = 0
+        var unexpected = 0
+        var errors = 0
+        var unstamped = 0
+        var arrivedInWindow = 0
+        var distinctReceived = 0
+
+        init() {}
+
+        init(_ recorder: BenchRecorder) {
+            histograms = recorder.histograms
+            measured = recorder.measured
+            duplicates = recorder.duplicates
+            outOfOrder = recorder.outOfOrder
+            unexpected = recorder.unexpected
+            errors = recorder.errors
+            unstamped = recorder.unstamped
+            arrivedInWindow = recorder.arrivedInWindow
+            distinctReceived = recorder.distinctReceived
         }
-        return max(0, expected - distinctReceived)
+
+        mutating func add(_ other: Totals) {
+            histograms.merge(other.histograms)
+            measured += other.measured
+            duplicates += other.duplicates
+            outOfOrder += other.outOfOrder
+            unexpected += other.unexpected
+            errors += other.errors
+            unstamped += other.unstamped
+            arrivedInWindow += other.arrivedInWindow
+            distinctReceived += other.distinctReceived
+        }
     }
 
     var histograms: HopHistograms {

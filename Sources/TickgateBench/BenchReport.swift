@@ -7,7 +7,7 @@ public enum BenchReport {
         let s = r.scenario
         var lines: [String] = []
         lines.append("scenario \(s.name): \(s.streams) stream(s) on \(s.connections) connection(s), \(s.symbolsPerStream) of \(s.symbols) symbols each, \(Int(s.rate)) ticks/s for \(fmt(s.durationSeconds)) s after \(fmt(s.warmupSeconds)) s warm-up\(r.tls ? ", over TLS" : "")")
-        lines.append("machine: \(r.machine)")
+        lines.append("machine: \(r.machine); load client on \(r.clientThreads) event loop(s)")
         lines.append("")
         lines.append(pad("hop", 52) + ["p50", "p90", "p99", "p99.9", "max"].map { pad($0, 11, right: true) }.joined() + pad("count", 11, right: true))
         for latency in r.latencies {

@@ -34,6 +34,8 @@ public struct BenchResult: Sendable, Codable {
     public var stalledStreams: Int = 0
     /// The load client spoke TLS to the gateway.
     public var tls: Bool = false
+    /// Event loops of the load client.
+    public var clientThreads: Int = 1
     /// Gateway RSS when the measured window opened and when it closed.
     public var gatewayRSSAtWindowStartKiB: Int? = nil
     public var gatewayRSSAtWindowEndKiB: Int? = nil

@@ -199,24 +199,27 @@ final class LoadClientHandler: ChannelInboundHandler, NGHTTP2SessionDelegate {
     }
 }
 
-/// Connects the scenario's connections and opens its streams.
+/// Connects the scenario's connections and opens its streams, spread over
+/// the group's loops (one recorder per loop, no locks: the totals are
+/// gathered from each loop and merged).
 final class LoadClient: Sendable {
-    let eventLoop: any EventLoop
-    let recorder: NIOLoopBound<BenchRecorder>
+    private let recorders: [NIOLoopBound<BenchRecorder>]
     private let channels: [any Channel]
 
-    private init(eventLoop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>, channels: [any Channel]) {
-        self.eventLoop = eventLoop
-        self.recorder = recorder
+    private init(recorders: [NIOLoopBound<BenchRecorder>], channels: [any Channel]) {
+        self.recorders = recorders
         self.channels = channels
     }
 
     static func connect(
-        scenario: BenchScenario, host: String, port: Int, group: any EventLoopGroup, tls: TLSContext? = nil,
+        scenario: BenchScenario, host: String, port: Int, loops: [any EventLoop], tls: TLSContext? = nil,
         protocol wire: BenchProtocol = .grpc
     ) async throws -> LoadClient {
-        let eventLoop = group.next()
-        let recorder = try await eventLoop.submit { NIOLoopBound(BenchRecorder(scenario: scenario), eventLoop: eventLoop) }.get()
+        precondition(!loops.isEmpty)
+        var recorders: [NIOLoopBound<BenchRecorder>] = []
+        for loop in loops {
+            recorders.append(try await loop.submit { NIOLoopBound(BenchRecorder(scenario: scenario), eventLoop: loop) }.get())
+        }
         var channels: [any Channel] = []
         let authority = "\(host):\(port)"
         var nextSlot = 0
@@ -230,7 +233,8 @@ final class LoadClient: Sendable {
                 let count = scenario.streams / scenario.connections + (index < scenario.streams % scenario.connections ? 1 : 0)
                 let slots = Array(nextSlot..<(nextSlot + count))
                 nextSlot += count
-                futures.append(ClientBootstrap(group: eventLoop)
+                let recorder = recorders[index % recorders.count]
+                futures.append(ClientBootstrap(group: loops[index % loops.count])
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
@@ -245,13 +249,21 @@ final class LoadClient: Sendable {
             for future in futures { channels.append(try await future.get()) }
             connection = upper
         }
-        return LoadClient(eventLoop: eventLoop, recorder: recorder, channels: channels)
+        return LoadClient(recorders: recorders, channels: channels)
     }
 
-    /// Runs `body` on the client's loop with its recorder.
-    func withRecorder<T: Sendable>(_ body: @escaping @Sendable (BenchRecorder) -> T) async throws -> T {
-        let recorder = self.recorder
-        return try await eventLoop.submit { body(recorder.value) }.get()
+    /// Runs `body` on every loop with its recorder; the answers in loop order.
+    func eachRecorder<T: Sendable>(_ body: @escaping @Sendable (BenchRecorder) -> T) async throws -> [T] {
+        var answers: [T] = []
+        for recorder in recorders {
+            answers.append(try await recorder.eventLoop.submit { body(recorder.value) }.get())
+        }
+        return answers
+    }
+
+    /// The sum of `count` over every loop's recorder.
+    func total(_ count: @escaping @Sendable (BenchRecorder) -> Int) async throws -> Int {
+        try await eachRecorder(count).reduce(0, +)
     }
 
     func close() async {

@@ -21,10 +21,14 @@ struct TinyBenchRunTests {
         var options = BenchOptions(scenario: scenario, executable: "unused", outputDirectory: "/tmp/tickgate-bench-test")
         options.brokers = harness.broker.bootstrapServers
         options.gateway = ("127.0.0.1", harness.port)
+        // Its two connections on two loops: what each loop's recorder saw
+        // is merged, and a recorder left out would show as lost deliveries.
+        options.clientThreads = 2
         let (result, histograms) = try await BenchRunner.run(options, logger: .quiet) { _ in }
         #expect(result.lost == 0 && result.duplicated == 0 && result.outOfOrder == 0 && result.unexpected == 0)
         #expect(result.unstamped == 0 && result.requestErrors == 0)
         #expect(result.publishedTicks > 0)
+        #expect(result.clientThreads == 2)
         // Every tick of every subscribed symbol reached each of its streams.
         let expected = result.publishedTicks * scenario.streams * scenario.symbolsPerStream / scenario.symbols
         #expect(abs(Int(harness.gateway.stats.snapshot.deliveries) - expected) <= scenario.streams)

@@ -37,6 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Override: partitions of the embedded topic.") var partitions: Int?
 
     @Option(help: "Event-loop threads of the started gateway.") var gatewayThreads: Int = 1
+    @Option(help: "Event-loop threads of the load client (its connections spread over them).") var clientThreads: Int = 2
     @Option(help: "CPU the started gateway is pinned to (taskset).") var gatewayCPU: Int = 1
     @Flag(help: "Do not pin the started gateway to a CPU.") var noPin = false
     @Option(help: "Directory for the result files.") var out: String = "bench-results"
@@ -67,6 +68,8 @@ struct BenchCommand: AsyncParsableCommand {
         options.kafkaProperties = try properties.map { try KafkaConfiguration.parseProperty($0) }
         options.gateway = gateway.map { ($0.host, $0.port) }
         options.gatewayThreads = gatewayThreads
+        guard clientThreads >= 1 else { throw ValidationError("--client-threads must be at least 1") }
+        options.clientThreads = clientThreads
         options.gatewayCPU = noPin ? nil : gatewayCPU
         options.command = CommandLine.arguments.joined(separator: " ")
         options.tls = tls || caFile != nil
