@@ -70,19 +70,26 @@ struct ReaderReachabilityTests {
     /// Found with the health service: during the embedded broker's outage
     /// the reader's watermark queries stalled instead of failing, so it
     /// went on saying the brokers were reachable.
-    @Test func theReaderSaysWhenTheBrokersCannotBeAsked() async throws {
-        let broker = try EmbeddedBroker(logger: .quiet)
-        defer { broker.close() }
-        try broker.createTopic("ticks", partitions: 2)
+    /// A started reader of `partitions` new partitions on `broker`,
+    /// refreshing its watermarks every `refresh`.
+    private func startReader(on broker: EmbeddedBroker, partitions: Int, refresh: Duration) async throws -> KafkaPartitionReader {
+        try broker.createTopic("ticks", partitions: partitions)
         let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, connectTimeout: .seconds(2))
         var options = KafkaPartitionReader.Options()
-        options.watermarkRefresh = .milliseconds(100)
+        options.watermarkRefresh = refresh
         let chosen = options
         let reader = try await runOnDedicatedThread(name: "t") { () throws(KafkaError) in
             try KafkaPartitionReader(configuration: kafka, topic: "ticks", options: chosen, logger: .quiet)
         }
-        defer { reader.close() }
         reader.start { _ in }
+        return reader
+    }
+
+    @Test func theReaderSaysWhenTheBrokersCannotBeAsked() async throws {
+        let broker = try EmbeddedBroker(logger: .quiet)
+        defer { broker.close() }
+        let reader = try await startReader(on: broker, partitions: 2, refresh: .milliseconds(100))
+        defer { reader.close() }
         #expect(await eventually { reader.brokersReachable })
         broker.setBroker(1, up: false)
         let down = await eventually(timeout: .seconds(15)) { !reader.brokersReachable }
@@ -90,5 +97,21 @@ struct ReaderReachabilityTests {
         broker.setBroker(1, up: true)
         let up = await eventually(timeout: .seconds(30)) { reader.brokersReachable }
         #expect(up)
+    }
+
+    /// Defect: a reader closed after its brokers went away never returned.
+    /// librdkafka 2.0.2's `rd_kafka_query_watermark_offsets` ignores its
+    /// timeout while the partition's leader is down (librdkafka #2588, fixed
+    /// in 2.3.0), so the watch thread stayed in it and `close()` joined that
+    /// thread for ever: a gateway stopped during an outage hung.
+    @Test func closingWhileTheBrokersAreGoneReturns() async throws {
+        let broker = try EmbeddedBroker(logger: .quiet)
+        let reader = try await startReader(on: broker, partitions: 3, refresh: .milliseconds(50))
+        #expect(await eventually { reader.watermarkAge < .milliseconds(500) }, "refreshing while the broker is up")
+        broker.close()
+        // The refresh fails and says so (it used to stall instead).
+        #expect(await eventually(timeout: .seconds(20)) { !reader.brokersReachable })
+        #expect(reader.errorCounts.values.reduce(0, +) > 0)
+        await runOnDedicatedThread(name: "close") { reader.close() }
     }
 }

@@ -160,30 +160,6 @@ struct KafkaReaderFaultTests {
         #expect(reader.gapCount == 1)
     }
 
-    /// Defect: a reader closed after its brokers went away never returned.
-    /// librdkafka 2.0.2's `rd_kafka_query_watermark_offsets` ignores its
-    /// timeout while the partition's leader is down (librdkafka #2588, fixed
-    /// in 2.3.0), so the watch thread stayed in it and `close()` joined that
-    /// thread for ever: a gateway stopped during an outage hung.
-    @Test func closingWhileTheBrokersAreGoneReturns() async throws {
-        let broker = try EmbeddedBroker(logger: .quiet)
-        try broker.createTopic("ticks", partitions: 3)
-        let kafka = KafkaConfiguration(brokers: broker.bootstrapServers, connectTimeout: .seconds(2))
-        var options = KafkaPartitionReader.Options()
-        options.watermarkRefresh = .milliseconds(50)
-        let chosen = options
-        let reader = try await runOnDedicatedThread(name: "t") { () throws(KafkaError) in
-            try KafkaPartitionReader(configuration: kafka, topic: "ticks", options: chosen, logger: .quiet)
-        }
-        reader.start { _ in }
-        #expect(await eventually { reader.watermarkAge < .milliseconds(500) }, "refreshing while the broker is up")
-        broker.close()
-        // The refresh fails and says so (it used to stall instead).
-        #expect(await eventually(timeout: .seconds(20)) { !reader.brokersReachable })
-        #expect(reader.errorCounts.values.reduce(0, +) > 0)
-        await runOnDedicatedThread(name: "close") { reader.close() }
-    }
-
     /// Defect: threads started by `runOnDedicatedThread` were neither
     /// joined nor detached, so each kept its stack (8 MiB of address
     /// space) after it ended.
