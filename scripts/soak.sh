@@ -18,9 +18,10 @@ mkdir -p "$out"
 stubs=$(mktemp -d)
 pids=()
 # Stops what it started in reverse order (clients and the feed, the
-# gateway, then the broker), each given 20 s before SIGKILL: a gateway
-# stopped after its broker can hang in librdkafka (a watermark query that
-# outlives its timeout while the leader is down; see README, Known limits).
+# gateway, then the broker), each given 20 s before SIGKILL, so that a
+# process that does not stop can never hang CI. (A gateway stopped after
+# its broker used to hang in librdkafka 2.0.2's watermark query, which
+# ignores its timeout while the leader is down; README, "Gateway consumer".)
 cleanup() {
   local i p
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
