@@ -49,12 +49,22 @@ public final class EmbeddedBroker: @unchecked Sendable {
         cluster.setLeader(topic: topic, partition: partition, broker: id)
     }
 
-    /// Fault injection: the next `count` Fetch, Produce and ListOffsets
-    /// requests fail with retriable errors (NOT_LEADER_FOR_PARTITION,
-    /// REQUEST_TIMED_OUT), as during a broker's restart.
-    public func failNextRequests(count: Int) {
+    /// Fault injection: the next `count` Fetch and ListOffsets requests
+    /// (what a consumer sends) fail with NOT_LEADER_FOR_PARTITION, a
+    /// retriable error, as during a broker's restart.
+    ///
+    /// Produce requests are left alone on purpose. librdkafka 2.0.2's mock
+    /// checks an idempotent producer's sequence numbers only for
+    /// transactional producers: when a Produce answered with an injected
+    /// error that may have been persisted (REQUEST_TIMED_OUT) has a later
+    /// request of the same partition in flight, the mock appends the later
+    /// one, and librdkafka then counts the first one's messages as
+    /// delivered (its implicit ack, right against a real broker, which
+    /// refuses the later request as out of order). The mock then holds
+    /// fewer ticks than were acknowledged: seen as 2 of 400 missing in a
+    /// loaded run, the offsets absent from the log.
+    public func failNextReads(count: Int) {
         cluster.failRequests(apiKey: KafkaAPIKey.fetch, count: count, error: .notLeaderForPartition)
-        cluster.failRequests(apiKey: KafkaAPIKey.produce, count: count, error: .requestTimedOut)
         cluster.failRequests(apiKey: KafkaAPIKey.listOffsets, count: count, error: .notLeaderForPartition)
     }
 

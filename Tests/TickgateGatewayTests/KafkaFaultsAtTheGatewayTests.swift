@@ -26,8 +26,9 @@ struct KafkaFaultsAtTheGatewayTests {
         ticks.sort { $0.sequence < $1.sequence }
 
         try await harness.publishAndFlush(phase(0))
-        // Failed Fetch, Produce and ListOffsets requests (retriable ones).
-        harness.broker.failNextRequests(count: 20)
+        // Failed Fetch and ListOffsets requests (retriable ones). Not
+        // Produce: see `failNextReads` for what the mock does with them.
+        harness.broker.failNextReads(count: 20)
         try await harness.publishAndFlush(phase(1))
         // Every broker 300 ms slower.
         for id: Int32 in 1...3 { harness.broker.setRoundTrip(broker: id, millis: 300) }
@@ -43,8 +44,9 @@ struct KafkaFaultsAtTheGatewayTests {
         do {
             got = try await collect(stream, count: perPhase * 4 * symbols.count, timeout: .seconds(90))
         } catch {
-            // What the gateway saw, to tell a loss in Kafka's hop from one in the fan-out.
-            Issue.record("\(error); gateway: \(harness.gateway.stats.snapshot)")
+            // What the gateway saw, and what Kafka holds: a loss in the
+            // producer's hop, in the gateway's reading, or in the fan-out.
+            Issue.record("\(error); gateway: \(harness.gateway.stats.snapshot); in Kafka: \(try await Self.sequencesInKafka(harness))")
             throw error
         }
         for symbol in symbols {
@@ -54,5 +56,29 @@ struct KafkaFaultsAtTheGatewayTests {
         stream.cancel()
         await connection.close()
         await harness.stop()
+    }
+
+    /// Every partition read from its beginning: per partition, the offsets
+    /// and (symbol, sequence) of what is there.
+    static func sequencesInKafka(_ harness: GatewayHarness) async throws -> String {
+        let kafka = KafkaConfiguration(brokers: harness.broker.bootstrapServers)
+        return try await runOnDedicatedThread(name: "t") { () throws(KafkaError) -> String in
+            let reader = try KafkaRangeReader(configuration: kafka, topic: harness.topic, logger: .quiet)
+            defer { reader.close() }
+            var lines: [String] = []
+            for partition: Int32 in 0..<2 {
+                let marks = try reader.watermarks(partition: partition).get()
+                var found: [String] = []
+                _ = reader.read(partition: partition, from: marks.low, through: marks.high - 1) { records in
+                    for record in records {
+                        let tick = try? WireCodec.decodeTick(Array(record.value))
+                        found.append("\(record.offset):\(tick?.symbol ?? "?")#\(tick?.sequence ?? 0)")
+                    }
+                    return true
+                }
+                lines.append("[\(partition)] \(marks.low)..<\(marks.high): " + found.joined(separator: " "))
+            }
+            return lines.joined(separator: "; ")
+        }
     }
 }

@@ -16,7 +16,6 @@ extension KafkaErrorKind {
 
     static let offsetOutOfRange = KafkaErrorKind(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
     static let notLeaderForPartition = KafkaErrorKind(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION)
-    static let requestTimedOut = KafkaErrorKind(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
 
     /// The consumer reached the partition's end (`enable.partition.eof`).
     var isPartitionEnd: Bool { code == RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue }
@@ -28,7 +27,6 @@ func rdKafkaErrorString(_ error: rd_kafka_resp_err_t) -> String {
 
 /// Kafka protocol request types (API keys) that faults are injected into.
 enum KafkaAPIKey {
-    static let produce: Int16 = 0
     static let fetch: Int16 = 1
     static let listOffsets: Int16 = 2
 }
