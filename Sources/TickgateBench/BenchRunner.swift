@@ -102,7 +102,8 @@ public enum BenchRunner {
         let rssBefore = child?.stats?.rssKiB
 
         let floor = try await KafkaFloor(configuration: kafka, topic: options.topic, logger: logger)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.clientThreads))
+        let clientThreads = max(1, options.clientThreads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         progress("connecting \(scenario.connections) connection(s), \(scenario.streams) stream(s) to \(host):\(port)")
         let client = try await LoadClient.connect(
             scenario: scenario, host: host, port: port, loops: Array(group.makeIterator()), tls: tlsClient, protocol: options.wire)
@@ -217,7 +218,7 @@ public enum BenchRunner {
             gatewayPeakRSSKiB: final?.peakRSSKiB,
             gatewayRSSPerConnectionKiB: rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(scenario.connections) } },
             lost: max(0, expected - snapshot.distinctReceived), duplicated: snapshot.duplicates, outOfOrder: snapshot.outOfOrder, unexpected: snapshot.unexpected,
-            unstamped: snapshot.unstamped, requestErrors: snapshot.errors, stalledStreams: options.stalledStreams, tls: options.tls, clientThreads: max(1, options.clientThreads),
+            unstamped: snapshot.unstamped, requestErrors: snapshot.errors, stalledStreams: options.stalledStreams, tls: options.tls, clientThreads: clientThreads,
             gatewayRSSAtWindowStartKiB: rssAtStart, gatewayRSSAtWindowEndKiB: rssAtEnd)
         return (result, histograms)
     }

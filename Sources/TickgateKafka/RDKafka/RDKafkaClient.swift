@@ -145,12 +145,11 @@ final class RDKafkaClient: @unchecked Sendable {
     func queryWatermarks(topic: String, partitions: [Int32], timeoutMillis: Int32) -> Result<[(low: Int64, high: Int64)], KafkaConsumerError> {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMillis))
         let lows: [Int64]
-        switch listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.beginning, timeoutMillis: timeoutMillis) {
+        switch logicalOffsets(topic: topic, partitions: partitions, RDKafkaOffset.beginning, timeoutMillis: timeoutMillis) {
         case .success(let found): lows = found
         case .failure(let error): return .failure(error)
         }
-        let left = Int32(clamping: max(1, (deadline - .now).wholeMilliseconds))
-        return listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.end, timeoutMillis: left).map { highs in
+        return logicalOffsets(topic: topic, partitions: partitions, RDKafkaOffset.end, timeoutMillis: millisLeft(until: deadline)).map { highs in
             // An empty partition answers 0 for both; a log whose start
             // passed its end in between answers the end for both.
             zip(lows, highs).map { (min($0, $1), $1) }
@@ -159,20 +158,20 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// The high watermark (next offset to be written) of each partition.
     func queryHighWatermarks(topic: String, partitions: [Int32], timeoutMillis: Int32) -> Result<[Int64], KafkaConsumerError> {
-        listOffsets(topic: topic, partitions: partitions, at: RDKafkaOffset.end, timeoutMillis: timeoutMillis)
+        logicalOffsets(topic: topic, partitions: partitions, RDKafkaOffset.end, timeoutMillis: timeoutMillis)
     }
 
     /// One ListOffsets round: each partition's offset for `timestamp`, a
     /// time in milliseconds or ``RDKafkaOffset``'s `beginning`/`end`.
     /// `nil` for a partition with no message at or after that time.
     private func listOffsets(
-        topic: String, partitions: [Int32], timestamps: (Int32) -> Int64, timeoutMillis: Int32
+        topic: String, partitions: [Int32], at timestamp: Int64, timeoutMillis: Int32
     ) -> Result<[Int64?], KafkaConsumerError> {
         guard !partitions.isEmpty else { return .success([]) }
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in partitions {
-            rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = timestamps(partition)
+            rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = timestamp
         }
         let err = rd_kafka_offsets_for_times(handle, list, timeoutMillis)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -190,8 +189,10 @@ final class RDKafkaClient: @unchecked Sendable {
         return .success(offsets)
     }
 
-    private func listOffsets(topic: String, partitions: [Int32], at logical: Int64, timeoutMillis: Int32) -> Result<[Int64], KafkaConsumerError> {
-        switch listOffsets(topic: topic, partitions: partitions, timestamps: { _ in logical }, timeoutMillis: timeoutMillis) {
+    /// A ListOffsets round for a logical offset (`beginning`, `end`): every
+    /// partition has an answer, or the round failed.
+    private func logicalOffsets(topic: String, partitions: [Int32], _ logical: Int64, timeoutMillis: Int32) -> Result<[Int64], KafkaConsumerError> {
+        switch listOffsets(topic: topic, partitions: partitions, at: logical, timeoutMillis: timeoutMillis) {
         case .failure(let error):
             return .failure(error)
         case .success(let found):
@@ -206,15 +207,19 @@ final class RDKafkaClient: @unchecked Sendable {
     /// `millis` (Kafka's ListOffsets by time); the end offset when none is.
     func offsetForTime(topic: String, partition: Int32, millis: Int64, timeoutMillis: Int32) -> Result<Int64, KafkaConsumerError> {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMillis))
-        switch listOffsets(topic: topic, partitions: [partition], timestamps: { _ in millis }, timeoutMillis: timeoutMillis) {
+        switch listOffsets(topic: topic, partitions: [partition], at: millis, timeoutMillis: timeoutMillis) {
         case .failure(let error):
             return .failure(error)
         case .success(let found):
             if let offset = found[0] { return .success(offset) }
             // No message at or after that time: the end.
-            let left = Int32(clamping: max(1, (deadline - .now).wholeMilliseconds))
-            return queryHighWatermarks(topic: topic, partitions: [partition], timeoutMillis: left).map { $0[0] }
+            return queryHighWatermarks(topic: topic, partitions: [partition], timeoutMillis: millisLeft(until: deadline)).map { $0[0] }
         }
+    }
+
+    /// What is left of a deadline, for librdkafka's timeouts (at least 1 ms).
+    private func millisLeft(until deadline: ContinuousClock.Instant) -> Int32 {
+        Int32(clamping: max(1, (deadline - .now).wholeMilliseconds))
     }
 
     /// Routes the consumer's events to its queue (``consumerQueue()``).
