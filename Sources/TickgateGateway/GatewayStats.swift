@@ -22,6 +22,10 @@ public final class GatewayStats: Sendable {
     /// tick per pair), and ticks skipped that way.
     let conflatedStreams = Atomic<Int>(0)
     let ticksConflated = Atomic<Int>(0)
+    /// Bytes of live ticks that a stream could not send in their own
+    /// delivery pass (its window or socket was full), so were copied into
+    /// its queue to wait: the one case of a second copy (``PendingBytes``).
+    let deliveryBytesHeld = Atomic<Int>(0)
     /// Lossless streams ended because they fell too far behind.
     let laggingStreamsEnded = Atomic<Int>(0)
     /// Ticks of (venue, symbol) pairs past the gateway's `maxMarketKeys`.
@@ -106,6 +110,7 @@ public final class GatewayStats: Sendable {
         public var ticksDroppedForLoops: Int
         public var conflatedStreams: Int
         public var ticksConflated: Int
+        public var deliveryBytesHeld: Int
         public var laggingStreamsEnded: Int
         public var heartbeats: Int
         public var warmingUp: Bool
@@ -146,6 +151,7 @@ public final class GatewayStats: Sendable {
             ticksDroppedForLoops: ticksDroppedForLoops.load(ordering: .relaxed),
             conflatedStreams: conflatedStreams.load(ordering: .relaxed),
             ticksConflated: ticksConflated.load(ordering: .relaxed),
+            deliveryBytesHeld: deliveryBytesHeld.load(ordering: .relaxed),
             laggingStreamsEnded: laggingStreamsEnded.load(ordering: .relaxed),
             heartbeats: heartbeats.load(ordering: .relaxed),
             warmingUp: warmingUp.load(ordering: .relaxed),

@@ -26,7 +26,11 @@ public final class FanoutBenchHarness {
 
     /// `connections × streamsPerConnection` streams, each subscribed to
     /// `symbolsPerStream` of `symbols` symbols (`S<i>-USD`), spread evenly.
-    public init(connections: Int, streamsPerConnection: Int, symbols: Int, symbolsPerStream: Int) throws {
+    /// The clients never return window: `streamWindow` is what each stream
+    /// may ever receive (huge by default).
+    public init(
+        connections: Int, streamsPerConnection: Int, symbols: Int, symbolsPerStream: Int, streamWindow: UInt32 = UInt32(Int32.max)
+    ) throws {
         self.streams = connections * streamsPerConnection
         self.symbols = symbols
         self.symbolsPerStream = symbolsPerStream
@@ -37,7 +41,7 @@ public final class FanoutBenchHarness {
             let channel = EmbeddedChannel(handler: core.makeConnectionHandler(), loop: loop)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
             var settings = NGHTTP2Session.Settings()
-            settings.initialWindowSize = UInt32(Int32.max)
+            settings.initialWindowSize = streamWindow
             settings.connectionWindowSize = Int32.max
             let client = NGHTTP2Session(role: .client, settings: settings)
             for _ in 0..<streamsPerConnection {
@@ -76,6 +80,10 @@ public final class FanoutBenchHarness {
 
     /// Deliveries one batch makes.
     public func deliveries(of batch: Batch) -> Int { core.deliveries(of: batch.encoded) }
+
+    /// Bytes of live ticks that streams could not send in their delivery
+    /// pass and copied into their queues (a second copy).
+    public var deliveryBytesHeld: Int { core.deliveryBytesHeld }
 
     /// The measured step: route, copy to every subscribed stream, one write
     /// per connection. Returns the bytes the connections wrote.

@@ -3,16 +3,27 @@ package import NIOCore
 import Glibc
 #endif
 
-/// The bytes one stream has waiting for its flow-control window: a plain
-/// growable byte queue owned by its stream, on one event loop.
+/// The bytes one stream has waiting for its flow-control window, on one
+/// event loop: bytes it owns (copied in), then bytes it only borrows.
+///
+/// Borrowed bytes are the gateway's one-copy delivery path: a live tick is
+/// recorded as a range of the loop's shared batch buffer (``borrow(_:limit:)``,
+/// no copy), and the send-data callback copies it from there straight into
+/// the connection's out buffer (``copyFront(_:to:)``), the one copy between
+/// Kafka's bytes and the socket. The batch is alive only for its delivery
+/// pass, so whatever is still borrowed when the pass ends is copied in
+/// (``endPass()``): only a stream whose window or socket is full pays a
+/// second copy. Any other write, and any reader other than the send path,
+/// copies the borrowed ranges in first, so the byte order is always the
+/// order of the writes.
 ///
 /// Not a `ByteBuffer` on purpose: appending one tick is the gateway's
 /// per-delivery work, and a `ByteBuffer` write checks its storage for
 /// uniqueness (copy on write) and its storage object's fields for
 /// exclusivity every time. Here an append is a bounds check and a
-/// `memcpy`; nothing is shared, so nothing is checked. Storage grows by
-/// doubling, is compacted when the read front outweighs what is unread,
-/// and is given back when it drains after a burst.
+/// `memcpy` (or, borrowed, a range extended); nothing is shared, so nothing
+/// is checked. Storage grows by doubling, is compacted when the read front
+/// outweighs what is unread, and is given back when it drains after a burst.
 package final class PendingBytes {
     // Inlinable into the gateway's delivery loop (another module).
     #if DEBUG
@@ -27,6 +38,45 @@ package final class PendingBytes {
     @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
     #endif
 
+    /// A borrowed range of a delivery pass's shared bytes.
+    @usableFromInline struct Borrowed {
+        @usableFromInline var start: UnsafeRawPointer
+        @usableFromInline var count: Int
+        @usableFromInline init(start: UnsafeRawPointer, count: Int) {
+            self.start = start
+            self.count = count
+        }
+    }
+    // The borrowed bytes, in order: `ranges[rangeHead..<rangeCount]`, then
+    // the tail range. The tail lives in the object itself, so a stream that
+    // takes one tick per pass (or consecutive ones) never touches `ranges`:
+    // one cache line less per delivery.
+    #if DEBUG
+    @usableFromInline var tailStart: UnsafeRawPointer?
+    @usableFromInline var tailCount = 0
+    @usableFromInline var ranges: UnsafeMutablePointer<Borrowed>?
+    @usableFromInline var rangeCapacity = 0
+    @usableFromInline var rangeCount = 0
+    @usableFromInline var rangeHead = 0
+    @usableFromInline package internal(set) var borrowedBytes = 0
+    /// Listed by the delivery pass, which calls ``endPass()``.
+    @usableFromInline var listedForPass = false
+    #else
+    @exclusivity(unchecked) @usableFromInline var tailStart: UnsafeRawPointer?
+    @exclusivity(unchecked) @usableFromInline var tailCount = 0
+    @exclusivity(unchecked) @usableFromInline var ranges: UnsafeMutablePointer<Borrowed>?
+    @exclusivity(unchecked) @usableFromInline var rangeCapacity = 0
+    @exclusivity(unchecked) @usableFromInline var rangeCount = 0
+    @exclusivity(unchecked) @usableFromInline var rangeHead = 0
+    @exclusivity(unchecked) @usableFromInline package internal(set) var borrowedBytes = 0
+    @exclusivity(unchecked) @usableFromInline var listedForPass = false
+    #endif
+
+    /// Separate borrowed ranges waiting (tests).
+    package var borrowedRanges: Int { rangeCount &- rangeHead &+ (tailCount > 0 ? 1 : 0) }
+    /// Range storage larger than this is given back once the queue drains.
+    static let retainedRanges = 64
+
     /// Storage larger than this is given back once the queue drains.
     static let retainedCapacity = 16 * 1024
     /// Read bytes at the front are moved out only past this many.
@@ -34,10 +84,107 @@ package final class PendingBytes {
 
     package init() {}
 
-    deinit { free(base) }
+    deinit {
+        free(base)
+        free(ranges)
+    }
 
+    /// Everything waiting: owned and borrowed.
     @inlinable @inline(__always)
-    package var readableBytes: Int { writerIndex &- readerIndex }
+    package var readableBytes: Int { writerIndex &- readerIndex &+ borrowedBytes }
+
+    /// The bytes held in this queue's own storage.
+    @inlinable @inline(__always)
+    var ownedBytes: Int { writerIndex &- readerIndex }
+
+    package enum BorrowOutcome {
+        /// Over the limit: nothing was recorded.
+        case refused
+        case borrowed
+        /// Borrowed, and the first borrow since the last ``endPass()``: the
+        /// caller must list this queue for its pass's end.
+        case borrowedFirstInPass
+    }
+
+    /// Records `bytes` as pending without copying them, unless that would
+    /// leave more than `limit` pending. `bytes` must stay valid and
+    /// unchanged until ``endPass()`` (the delivery pass's batch buffer), and
+    /// ``endPass()`` must be called once this returns
+    /// ``BorrowOutcome/borrowedFirstInPass``. A range that continues the
+    /// last one extends it (a stream that takes consecutive ticks of a batch
+    /// holds one range for them).
+    @inlinable @inline(__always)
+    package func borrow(_ bytes: UnsafeRawBufferPointer, limit: Int) -> BorrowOutcome {
+        let count = bytes.count
+        guard writerIndex &- readerIndex &+ borrowedBytes &+ count <= limit else { return .refused }
+        guard count > 0, let start = bytes.baseAddress else { return .borrowed }
+        borrowedBytes &+= count
+        if tailCount > 0 {
+            // Listed already: the tail exists only within a pass.
+            if tailStart.unsafelyUnwrapped + tailCount == start {
+                tailCount &+= count
+            } else {
+                sealTail()
+                tailStart = start
+                tailCount = count
+            }
+            return .borrowed
+        }
+        tailStart = start
+        tailCount = count
+        guard !listedForPass else { return .borrowed }
+        listedForPass = true
+        return .borrowedFirstInPass
+    }
+
+    /// The delivery pass ends and its shared bytes go: what is still
+    /// borrowed is copied in (nothing to do, usually: it was sent).
+    /// Returns the bytes copied in.
+    @inlinable @inline(__always) @discardableResult
+    package func endPass() -> Int {
+        listedForPass = false
+        guard borrowedBytes > 0 else { return 0 }
+        return copyBorrowedIn()
+    }
+
+    /// Copies the first `count` pending bytes (owned, then borrowed) to
+    /// `target` and takes them off the queue: the send path's one copy.
+    package func copyFront(_ count: Int, to target: UnsafeMutableRawPointer) {
+        precondition(count >= 0 && count <= readableBytes, "sending past what is pending")
+        var target = target
+        var left = count
+        let owned = min(ownedBytes, left)
+        if owned > 0 {
+            target.copyMemory(from: base.unsafelyUnwrapped + readerIndex, byteCount: owned)
+            readerIndex &+= owned
+            target += owned
+            left &-= owned
+        }
+        while left > 0 && rangeHead < rangeCount {
+            let range = ranges.unsafelyUnwrapped + rangeHead
+            let n = min(range.pointee.count, left)
+            target.copyMemory(from: range.pointee.start, byteCount: n)
+            target += n
+            left &-= n
+            borrowedBytes &-= n
+            if n == range.pointee.count {
+                rangeHead &+= 1
+            } else {
+                range.pointee.start += n
+                range.pointee.count &-= n
+            }
+        }
+        if left > 0 {
+            target.copyMemory(from: tailStart.unsafelyUnwrapped, byteCount: left)
+            tailStart = tailStart.unsafelyUnwrapped + left
+            tailCount &-= left
+            borrowedBytes &-= left
+        }
+        if rangeHead == rangeCount {
+            rangeHead = 0
+            rangeCount = 0
+        }
+    }
 
     /// Appends `bytes` unless that would leave more than `limit` pending;
     /// false (nothing appended) then. The delivery loop's one call per
@@ -49,11 +196,12 @@ package final class PendingBytes {
         return true
     }
 
-    /// Appends `bytes`.
+    /// Appends `bytes` (a copy: after whatever is borrowed).
     @inlinable
     package func writeBytes(_ bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
         guard count > 0, let source = bytes.baseAddress else { return }
+        if borrowedBytes > 0 { copyBorrowedIn() }
         if writerIndex &+ count > capacity { makeRoom(for: count) }
         (base.unsafelyUnwrapped + writerIndex).copyMemory(from: source, byteCount: count)
         writerIndex &+= count
@@ -78,21 +226,25 @@ package final class PendingBytes {
         return scratch.readableBytes
     }
 
-    /// Takes back the last `count` bytes written.
+    /// Takes back the last `count` bytes written (by a copying write, the
+    /// last thing done).
     package func removeLast(_ count: Int) {
+        precondition(borrowedBytes == 0, "taking back bytes that were borrowed")
         writerIndex = max(readerIndex, writerIndex - count)
     }
 
+    /// Every pending byte, contiguous (what is borrowed is copied in first).
     package func withUnsafeReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: base.map { $0 + readerIndex }, count: readableBytes))
+        if borrowedBytes > 0 { copyBorrowedIn() }
+        return try body(UnsafeRawBufferPointer(start: base.map { $0 + readerIndex }, count: ownedBytes))
     }
 
     /// The unread bytes, copied (tests).
     package var readableBytesArray: [UInt8] { withUnsafeReadableBytes { Array($0) } }
 
-    /// `count` bytes were sent.
+    /// `count` bytes were sent (read through ``withUnsafeReadableBytes(_:)``).
     package func moveReaderIndex(forwardBy count: Int) {
-        precondition(count >= 0 && count <= readableBytes, "reading past what is pending")
+        precondition(count >= 0 && count <= ownedBytes, "reading past what is pending")
         readerIndex &+= count
     }
 
@@ -101,10 +253,24 @@ package final class PendingBytes {
     package func clear() {
         readerIndex = 0
         writerIndex = 0
+        dropBorrowed()
         if capacity > Self.retainedCapacity {
             free(base)
             base = nil
             capacity = 0
+        }
+    }
+
+    private func dropBorrowed() {
+        borrowedBytes = 0
+        tailStart = nil
+        tailCount = 0
+        rangeHead = 0
+        rangeCount = 0
+        if rangeCapacity > Self.retainedRanges {
+            free(ranges)
+            ranges = nil
+            rangeCapacity = 0
         }
     }
 
@@ -117,14 +283,52 @@ package final class PendingBytes {
     package func compact() {
         if readableBytes == 0 {
             clear()
-        } else if readerIndex >= Self.compactionFloor && readerIndex >= readableBytes {
+        } else if readerIndex >= Self.compactionFloor && readerIndex >= ownedBytes {
             moveUnreadToFront()
         }
     }
 
+    /// The tail is followed by a range it does not continue: it joins `ranges`.
+    @usableFromInline @inline(never)
+    func sealTail() {
+        if rangeCount == rangeCapacity { growRanges() }
+        (ranges.unsafelyUnwrapped + rangeCount).initialize(to: Borrowed(start: tailStart.unsafelyUnwrapped, count: tailCount))
+        rangeCount &+= 1
+    }
+
+    func growRanges() {
+        let grown = max(8, rangeCapacity * 2)
+        guard let storage = realloc(ranges, grown * MemoryLayout<Borrowed>.stride) else {
+            fatalError("out of memory growing a stream's borrowed ranges to \(grown)")
+        }
+        ranges = storage.bindMemory(to: Borrowed.self, capacity: grown)
+        rangeCapacity = grown
+    }
+
+    /// What is borrowed becomes owned (a copy), in order after what is owned.
+    @usableFromInline @inline(never) @discardableResult
+    func copyBorrowedIn() -> Int {
+        let total = borrowedBytes
+        guard total > 0 else {
+            dropBorrowed()
+            return 0
+        }
+        if writerIndex &+ total > capacity { makeRoom(for: total) }
+        var target = base.unsafelyUnwrapped + writerIndex
+        for index in rangeHead..<rangeCount {
+            let range = ranges.unsafelyUnwrapped[index]
+            target.copyMemory(from: range.start, byteCount: range.count)
+            target += range.count
+        }
+        if tailCount > 0 { target.copyMemory(from: tailStart.unsafelyUnwrapped, byteCount: tailCount) }
+        writerIndex &+= total
+        dropBorrowed()
+        return total
+    }
+
     @usableFromInline @inline(never)
     func makeRoom(for count: Int) {
-        let unread = readableBytes
+        let unread = ownedBytes
         if readerIndex > 0 && unread + count <= capacity / 2 {
             moveUnreadToFront()
             return
@@ -138,7 +342,7 @@ package final class PendingBytes {
     }
 
     private func moveUnreadToFront() {
-        let unread = readableBytes
+        let unread = ownedBytes
         if unread > 0, let base { base.copyMemory(from: base + readerIndex, byteCount: unread) }
         readerIndex = 0
         writerIndex = unread

@@ -12,6 +12,10 @@ final class CallContext {
     /// costs an atomic per access on the delivery path).
     private unowned(unsafe) let connection: any ClientConnection
     private unowned(unsafe) let fanout: LoopFanout
+    /// The fan-out for its per-stream calls of a delivery pass: used
+    /// through `_withUnsafeGuaranteedRef`, it costs no retain and release
+    /// (an `unowned(unsafe)` reference is copied, retained, at every use).
+    private let fanoutRef: Unmanaged<LoopFanout>
     let limits: Limits
     let allocator: ByteBufferAllocator
 
@@ -36,6 +40,7 @@ final class CallContext {
     init(connection: any ClientConnection, fanout: LoopFanout, limits: Limits, allocator: ByteBufferAllocator) {
         self.connection = connection
         self.fanout = fanout
+        self.fanoutRef = .passUnretained(fanout)
         self.limits = limits
         self.allocator = allocator
     }
@@ -81,8 +86,13 @@ final class CallContext {
     /// The call appended to its pending bytes.
     @inline(__always)
     func hasOutput(_ outbound: HTTP2OutboundStream) {
-        if outbound.queueForFlush() { connection.queueForFlush(outbound) }
+        if outbound.queueForFlush() { queued(outbound) }
     }
+
+    /// `pending` borrowed bytes of the loop's delivery pass for the first
+    /// time in it: the pass copies in what is unsent when it ends.
+    @inline(__always)
+    func borrowedInPass(_ pending: Unmanaged<PendingBytes>) { fanoutRef._withUnsafeGuaranteedRef { $0.borrowedInPass(pending) } }
 
     /// `outbound` was just marked for the next flush: list it.
     @inline(__always)

@@ -90,7 +90,33 @@ final class StreamCall: GatewayCall {
 
     // MARK: fan-out (hot path)
 
-    /// Appends one tick's shared, already-framed bytes.
+    /// One live tick of the delivery pass: its shared, already-framed bytes
+    /// are borrowed, not copied (valid until the pass ends, when the loop
+    /// copies in what is still unsent; see ``PendingBytes``).
+    @inline(__always)
+    func deliverLive(_ bytes: UnsafeRawBufferPointer, key: Int32) {
+        guard machine.isLive else { return }
+        if conflating {
+            conflate(bytes, key: key, skipped: 0, snapshot: false)
+            return
+        }
+        let limit = maxPendingBytes
+        switch pendingRef._withUnsafeGuaranteedRef({ $0.borrow(bytes, limit: limit) }) {
+        case .refused:
+            overflow(bytes, key: key, skipped: 0, snapshot: false)
+            return
+        case .borrowedFirstInPass:
+            context.borrowedInPass(pendingRef)
+        case .borrowed:
+            break
+        }
+        hadTraffic = true
+        // The context only once per stream per loop turn.
+        if outboundRef._withUnsafeGuaranteedRef({ $0.queueForFlush() }) { context.queued(outbound) }
+    }
+
+    /// Appends one tick's already-framed bytes (a copy: bytes that do not
+    /// outlive the call, such as a held or replayed tick).
     @inline(__always)
     func enqueueTick(_ bytes: UnsafeRawBufferPointer, key: Int32) {
         guard machine.isLive else { return }

@@ -316,9 +316,17 @@ final class GatewayConnectionHandler: ChannelInboundHandler, ClientConnection {
         let session = driver.session
         let outcome = driver.flush(context: context, beforeSend: {
             queuedOutput.withUnsafeBufferPointer { queued in
-                for outbound in queued {
-                    outbound.unqueueForFlush()
-                    session.resume(outbound.transcoder?.transcode() ?? outbound)
+                for index in queued.indices {
+                    // Per stream per write: no reference counting (the
+                    // array keeps each stream alive).
+                    Unmanaged.passUnretained(queued[index])._withUnsafeGuaranteedRef { outbound in
+                        outbound.unqueueForFlush()
+                        if let transcoder = outbound.transcoder {
+                            session.resume(transcoder.transcode())
+                        } else {
+                            session.resume(outbound)
+                        }
+                    }
                 }
             }
             queuedOutput.removeAll(keepingCapacity: true)

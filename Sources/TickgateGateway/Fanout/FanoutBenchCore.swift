@@ -57,6 +57,9 @@ public final class FanoutBenchCore {
     /// Subscriptions held by the streams of every handler made here.
     public var subscriptionCount: Int { fanout.subscriptionCount }
 
+    /// See ``GatewayStats/deliveryBytesHeld``.
+    public var deliveryBytesHeld: Int { fanout.stats.snapshot.deliveryBytesHeld }
+
     /// `ticks` ticks round robin over `symbols`, each decoded, stamped and
     /// encoded once by the gateway's transcoder.
     public func makeBatch(ticks: Int, symbols: [String]) throws -> Batch {

@@ -6,8 +6,9 @@ import TickgateModel
 /// Everything the gateway routes on one event loop: what it knows of each
 /// (venue, symbol) (subscribers, last tick, Kafka position) and the
 /// connections that have bytes to write. Ticks arrive once per Kafka batch;
-/// delivering to a stream is a memcpy into its pending buffer, with no
-/// encode, allocation or lock.
+/// delivering to a stream records a range of the shared batch in its
+/// pending queue, with no copy, encode, allocation or lock; the
+/// connection's write copies it once, into the out buffer.
 ///
 /// Snapshots come from the same place: a stream that subscribes on this
 /// loop gets the last tick this loop delivered for each pair, and every
@@ -76,6 +77,16 @@ final class LoopFanout {
     @exclusivity(unchecked) private var delivering = false
     #endif
     private var deferredRemovals: [(SubscriberList<StreamCall>, StreamCall)] = []
+    /// Pending queues that borrowed bytes of the delivery pass's batches.
+    /// Unretained: each belongs to a stream call that was in a subscriber
+    /// list when it borrowed, and a pass keeps `delivering` set until its
+    /// queues are ended, so a call leaving a list in the meantime (a stream
+    /// closed by a write) waits in `deferredRemovals`, which keeps it alive.
+    #if DEBUG
+    private var borrowers: [Unmanaged<PendingBytes>] = []
+    #else
+    @exclusivity(unchecked) private var borrowers: [Unmanaged<PendingBytes>] = []
+    #endif
     /// Subscriptions held (pairs × streams), for the harness and metrics.
     private(set) var subscriptionCount = 0
     /// Most ticks one loop turn delivers; the rest wait for the next turn,
@@ -215,6 +226,13 @@ final class LoopFanout {
         }
     }
 
+    /// One delivery pass: every tick goes to its subscribers, then each
+    /// dirty connection is written once. A live tick's bytes are borrowed
+    /// from its batch by each stream, and copied once, from the batch into
+    /// the connection's out buffer, by the write; `deliveries` keeps the
+    /// batches' storage alive (and unchanged) until the pass ends, when
+    /// every queue that still borrows copies in what is unsent. List
+    /// removals wait until then (see `borrowers`).
     func deliver(_ deliveries: [LoopDelivery]) {
         var count = 0
         var firstReceive: Int64 = 0
@@ -230,9 +248,12 @@ final class LoopFanout {
                 endSubscribers(status) { $0.partition == partition }
             }
         }
+        withExtendedLifetime(deliveries) {
+            flushDirtyConnections()
+            endPass()
+        }
         delivering = false
         applyDeferredRemovals()
-        flushDirtyConnections()
         if count > 0 {
             stats.deliveries.add(count, ordering: .relaxed)
             if let metrics, firstReceive > 0 {
@@ -275,7 +296,7 @@ final class LoopFanout {
                     entry.capped.forEach { $0.sendStatus(status) }
                 }
                 let key = tick.key
-                entry.subscribers.forEach { $0.enqueueTick(bytes, key: key) }
+                entry.subscribers.forEach { $0.deliverLive(bytes, key: key) }
                 count &+= entry.subscribers.count
                 if !entry.capped.isEmpty {
                     entry.capped.forEach { $0.offerCapped(bytes, key: key, now: receive) }
@@ -283,6 +304,22 @@ final class LoopFanout {
             }
         }
         return count
+    }
+
+    @inline(__always)
+    func borrowedInPass(_ pending: Unmanaged<PendingBytes>) {
+        borrowers.append(pending)
+    }
+
+    /// The pass's batches go: queues that still borrow from them copy in.
+    private func endPass() {
+        guard !borrowers.isEmpty else { return }
+        var held = 0
+        borrowers.withUnsafeBufferPointer { listed in
+            for pending in listed { held &+= pending._withUnsafeGuaranteedRef { $0.endPass() } }
+        }
+        borrowers.removeAll(keepingCapacity: true)
+        if held > 0 { stats.deliveryBytesHeld.add(held, ordering: .relaxed) }
     }
 
     @inline(never)

@@ -45,6 +45,7 @@ final class GatewayMetrics: Sendable {
         counter("tickgate_loop_dropped_ticks_total", s.ticksDroppedForLoops)
         counter("tickgate_conflated_streams_total", s.conflatedStreams)
         counter("tickgate_ticks_conflated_total", s.ticksConflated)
+        counter("tickgate_delivery_bytes_held_total", s.deliveryBytesHeld)
         counter("tickgate_lagging_streams_ended_total", s.laggingStreamsEnded)
         counter("tickgate_heartbeats_total", s.heartbeats)
         gauge("tickgate_lvc_warming_up", s.warmingUp ? 1 : 0)

@@ -104,7 +104,8 @@ extension NGHTTP2Session {
         // NGHTTP2_DATA_FLAG_NO_COPY: a DATA frame is written here, its 9-byte
         // header then its payload taken from the stream's pending bytes,
         // straight into the out buffer of the send in progress: no copy
-        // into nghttp2's own frame buffer and none out of it.
+        // into nghttp2's own frame buffer and none out of it. For a live
+        // tick this is the one copy between the shared batch and the socket.
         nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, framehd, length, source, userData in
             guard let frame, let framehd, let source, let pointer = source.pointee.ptr, let userData else {
                 return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
@@ -116,10 +117,14 @@ extension NGHTTP2Session {
                 Unmanaged<HTTP2OutboundStream>.fromOpaque(pointer)._withUnsafeGuaranteedRef { stream in
                     me.output.writeBytes(UnsafeRawBufferPointer(start: framehd, count: 9))
                     if padding > 0 { me.output.writeInteger(UInt8(padding - 1)) }
-                    stream.pending.withUnsafeReadableBytes { raw in
-                        _ = me.output.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+                    if length > 0 {
+                        // Owned bytes, then borrowed ones straight from the
+                        // delivery pass's shared batch (``PendingBytes``).
+                        me.output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                            stream.pending.copyFront(length, to: target.baseAddress.unsafelyUnwrapped)
+                            return length
+                        }
                     }
-                    stream.pending.moveReaderIndex(forwardBy: length)
                     stream.compactPending()
                     if padding > 1 { me.output.writeRepeatingByte(0, count: padding - 1) }
                 }
