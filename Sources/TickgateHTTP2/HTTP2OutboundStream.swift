@@ -30,28 +30,19 @@ package final class HTTP2OutboundStream {
     @exclusivity(unchecked) var deferred = false
     #endif
     /// Listed with its connection's output for the next flush pass (the
-    /// owner's bookkeeping: the session does not read it).
-    /// Read and set from the gateway's delivery loop (another module) only
-    /// through ``queueForFlush()``: the attribute below applies to code
-    /// compiled in this module, inlined code included, and not to direct
-    /// accesses compiled elsewhere.
-    #if DEBUG
-    @usableFromInline package var isQueuedForFlush = false
-    #else
-    @exclusivity(unchecked) @usableFromInline package var isQueuedForFlush = false
-    #endif
-
+    /// owner's bookkeeping: the session does not read it). The flag lives in
+    /// ``PendingBytes/isQueuedForFlush``, which a delivery touches anyway.
     /// The flush pass took the stream off its list.
     @inlinable @inline(__always)
     package func unqueueForFlush() {
-        isQueuedForFlush = false
+        pending.isQueuedForFlush = false
     }
 
     /// Marks the stream as listed for the next flush; false if it already was.
     @inlinable @inline(__always)
     package func queueForFlush() -> Bool {
-        guard !isQueuedForFlush else { return false }
-        isQueuedForFlush = true
+        guard !pending.isQueuedForFlush else { return false }
+        pending.isQueuedForFlush = true
         return true
     }
     /// The session stopped serving this stream.

@@ -25,19 +25,6 @@ import Glibc
 /// is checked. Storage grows by doubling, is compacted when the read front
 /// outweighs what is unread, and is given back when it drains after a burst.
 package final class PendingBytes {
-    // Inlinable into the gateway's delivery loop (another module).
-    #if DEBUG
-    @usableFromInline var base: UnsafeMutableRawPointer?
-    @usableFromInline package internal(set) var capacity = 0
-    @usableFromInline package internal(set) var readerIndex = 0
-    @usableFromInline package internal(set) var writerIndex = 0
-    #else
-    @exclusivity(unchecked) @usableFromInline var base: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) @usableFromInline package internal(set) var capacity = 0
-    @exclusivity(unchecked) @usableFromInline package internal(set) var readerIndex = 0
-    @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
-    #endif
-
     /// A borrowed range of a delivery pass's shared bytes.
     @usableFromInline struct Borrowed {
         @usableFromInline var start: UnsafeRawPointer
@@ -47,29 +34,46 @@ package final class PendingBytes {
             self.count = count
         }
     }
+
+    // Inlinable into the gateway's delivery loop (another module). What a
+    // borrow touches comes first (stored properties are laid out in
+    // order): one delivery, one object's first cache line or two.
+    //
     // The borrowed bytes, in order: `ranges[rangeHead..<rangeCount]`, then
     // the tail range. The tail lives in the object itself, so a stream that
-    // takes one tick per pass (or consecutive ones) never touches `ranges`:
-    // one cache line less per delivery.
+    // takes one tick per pass (or consecutive ones) never touches `ranges`.
     #if DEBUG
+    @usableFromInline package internal(set) var readerIndex = 0
+    @usableFromInline package internal(set) var writerIndex = 0
+    @usableFromInline package internal(set) var borrowedBytes = 0
     @usableFromInline var tailStart: UnsafeRawPointer?
     @usableFromInline var tailCount = 0
+    /// Listed by the delivery pass, which calls ``endPass()``.
+    @usableFromInline var listedForPass = false
+    /// Listed with its connection's output for the next flush (the owner's
+    /// bookkeeping, see ``HTTP2OutboundStream/queueForFlush()``): kept
+    /// here, beside what a borrow touches.
+    @usableFromInline package var isQueuedForFlush = false
+    @usableFromInline var base: UnsafeMutableRawPointer?
+    @usableFromInline package internal(set) var capacity = 0
     @usableFromInline var ranges: UnsafeMutablePointer<Borrowed>?
     @usableFromInline var rangeCapacity = 0
     @usableFromInline var rangeCount = 0
     @usableFromInline var rangeHead = 0
-    @usableFromInline package internal(set) var borrowedBytes = 0
-    /// Listed by the delivery pass, which calls ``endPass()``.
-    @usableFromInline var listedForPass = false
     #else
+    @exclusivity(unchecked) @usableFromInline package internal(set) var readerIndex = 0
+    @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
+    @exclusivity(unchecked) @usableFromInline package internal(set) var borrowedBytes = 0
     @exclusivity(unchecked) @usableFromInline var tailStart: UnsafeRawPointer?
     @exclusivity(unchecked) @usableFromInline var tailCount = 0
+    @exclusivity(unchecked) @usableFromInline var listedForPass = false
+    @exclusivity(unchecked) @usableFromInline package var isQueuedForFlush = false
+    @exclusivity(unchecked) @usableFromInline var base: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) @usableFromInline package internal(set) var capacity = 0
     @exclusivity(unchecked) @usableFromInline var ranges: UnsafeMutablePointer<Borrowed>?
     @exclusivity(unchecked) @usableFromInline var rangeCapacity = 0
     @exclusivity(unchecked) @usableFromInline var rangeCount = 0
     @exclusivity(unchecked) @usableFromInline var rangeHead = 0
-    @exclusivity(unchecked) @usableFromInline package internal(set) var borrowedBytes = 0
-    @exclusivity(unchecked) @usableFromInline var listedForPass = false
     #endif
 
     /// Separate borrowed ranges waiting (tests).
@@ -97,27 +101,38 @@ package final class PendingBytes {
     @inlinable @inline(__always)
     var ownedBytes: Int { writerIndex &- readerIndex }
 
-    package enum BorrowOutcome {
+    /// What a borrow asks of its caller: nothing (the common case), or
+    /// any of these.
+    package struct BorrowOutcome: OptionSet, Sendable {
+        package let rawValue: UInt8
+        @inlinable package init(rawValue: UInt8) { self.rawValue = rawValue }
         /// Over the limit: nothing was recorded.
-        case refused
-        case borrowed
-        /// Borrowed, and the first borrow since the last ``endPass()``: the
-        /// caller must list this queue for its pass's end.
-        case borrowedFirstInPass
+        package static let refused = BorrowOutcome(rawValue: 1)
+        /// The first borrow since the last ``endPass()``: list this queue
+        /// for its pass's end.
+        package static let listForPass = BorrowOutcome(rawValue: 2)
+        /// It was not queued for a flush (``isQueuedForFlush`` is now set):
+        /// list it with its connection's output.
+        package static let queueForFlush = BorrowOutcome(rawValue: 4)
     }
 
     /// Records `bytes` as pending without copying them, unless that would
     /// leave more than `limit` pending. `bytes` must stay valid and
     /// unchanged until ``endPass()`` (the delivery pass's batch buffer), and
     /// ``endPass()`` must be called once this returns
-    /// ``BorrowOutcome/borrowedFirstInPass``. A range that continues the
-    /// last one extends it (a stream that takes consecutive ticks of a batch
-    /// holds one range for them).
+    /// ``BorrowOutcome/listForPass``. A range that continues the last one
+    /// extends it (a stream that takes consecutive ticks of a batch holds
+    /// one range for them).
     @inlinable @inline(__always)
     package func borrow(_ bytes: UnsafeRawBufferPointer, limit: Int) -> BorrowOutcome {
         let count = bytes.count
         guard writerIndex &- readerIndex &+ borrowedBytes &+ count <= limit else { return .refused }
-        guard count > 0, let start = bytes.baseAddress else { return .borrowed }
+        var outcome: BorrowOutcome = []
+        if !isQueuedForFlush {
+            isQueuedForFlush = true
+            outcome = .queueForFlush
+        }
+        guard count > 0, let start = bytes.baseAddress else { return outcome }
         borrowedBytes &+= count
         if tailCount > 0 {
             // Listed already: the tail exists only within a pass.
@@ -128,13 +143,13 @@ package final class PendingBytes {
                 tailStart = start
                 tailCount = count
             }
-            return .borrowed
+            return outcome
         }
         tailStart = start
         tailCount = count
-        guard !listedForPass else { return .borrowed }
+        guard !listedForPass else { return outcome }
         listedForPass = true
-        return .borrowedFirstInPass
+        return outcome.union(.listForPass)
     }
 
     /// The delivery pass ends and its shared bytes go: what is still

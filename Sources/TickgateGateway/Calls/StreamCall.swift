@@ -12,6 +12,33 @@ import TickgateModel
 /// latest tick per pair until it catches up, see `StreamCall+Conflation`),
 /// or, for a lossless subscription, told where it stands and ended.
 final class StreamCall: GatewayCall {
+    // What a delivery reads and writes comes first (stored properties are
+    // laid out in order): one cache line of the call per delivery.
+    #if DEBUG
+    var machine = StreamCallStateMachine()
+    #else
+    @exclusivity(unchecked) var machine = StreamCallStateMachine()
+    #endif
+    /// Behind: every tick goes through `conflated` until it catches up.
+    #if DEBUG
+    var conflating = false
+    #else
+    @exclusivity(unchecked) var conflating = false
+    #endif
+    /// Something was queued since the last heartbeat check.
+    #if DEBUG
+    var hadTraffic = false
+    #else
+    @exclusivity(unchecked) var hadTraffic = false
+    #endif
+    /// Cached from the configuration: read on every delivery.
+    let maxPendingBytes: Int
+    /// `outbound` and its pending bytes, for the delivery loop: used through
+    /// `_withUnsafeGuaranteedRef`, they cost no retain and release per
+    /// delivery (`outbound` keeps both alive as long as the call).
+    let outboundRef: Unmanaged<HTTP2OutboundStream>
+    let pendingRef: Unmanaged<PendingBytes>
+
     let streamID: Int32
     let grant: Grant
     /// Subscribe and unsubscribe requests, per second.
@@ -21,26 +48,8 @@ final class StreamCall: GatewayCall {
     /// release, at every use).
     let context: CallContext
     let outbound: HTTP2OutboundStream
-    #if DEBUG
-    var machine = StreamCallStateMachine()
-    #else
-    @exclusivity(unchecked) var machine = StreamCallStateMachine()
-    #endif
     private var deframer: GRPCMessageDeframer
     var subscriptions: StreamSubscriptions
-    /// Cached from the configuration: read on every delivery.
-    let maxPendingBytes: Int
-    /// `outbound` and its pending bytes, for the delivery loop: used through
-    /// `_withUnsafeGuaranteedRef`, they cost no retain and release per
-    /// delivery (`outbound` keeps both alive as long as the call).
-    let outboundRef: Unmanaged<HTTP2OutboundStream>
-    let pendingRef: Unmanaged<PendingBytes>
-    /// Behind: every tick goes through `conflated` until it catches up.
-    #if DEBUG
-    var conflating = false
-    #else
-    @exclusivity(unchecked) var conflating = false
-    #endif
     var conflated: [Int32: PendingTick] = [:]
     /// Pairs in `conflated`, oldest first.
     var conflationOrder: [Int32] = []
@@ -55,12 +64,6 @@ final class StreamCall: GatewayCall {
     var heldBytes = 0
     /// This stream's replays running (one at a time).
     var replaysRunning = 0
-    /// Something was queued since the last heartbeat check.
-    #if DEBUG
-    var hadTraffic = false
-    #else
-    @exclusivity(unchecked) var hadTraffic = false
-    #endif
     var quietSinceNanos: Int64
     /// A `Watch` call (or an SSE stream): the whole subscription comes in
     /// its one request, and a request refused as a whole ends the call.
@@ -101,18 +104,17 @@ final class StreamCall: GatewayCall {
             return
         }
         let limit = maxPendingBytes
-        switch pendingRef._withUnsafeGuaranteedRef({ $0.borrow(bytes, limit: limit) }) {
-        case .refused:
-            overflow(bytes, key: key, skipped: 0, snapshot: false)
-            return
-        case .borrowedFirstInPass:
-            context.borrowedInPass(pendingRef)
-        case .borrowed:
-            break
+        let outcome = pendingRef._withUnsafeGuaranteedRef { $0.borrow(bytes, limit: limit) }
+        if outcome.rawValue != 0 {
+            // The context only once per stream per loop turn.
+            if outcome.contains(.refused) {
+                overflow(bytes, key: key, skipped: 0, snapshot: false)
+                return
+            }
+            if outcome.contains(.listForPass) { context.borrowedInPass(pendingRef) }
+            if outcome.contains(.queueForFlush) { context.queued(outbound) }
         }
         hadTraffic = true
-        // The context only once per stream per loop turn.
-        if outboundRef._withUnsafeGuaranteedRef({ $0.queueForFlush() }) { context.queued(outbound) }
     }
 
     /// Appends one tick's already-framed bytes (a copy: bytes that do not
