@@ -98,19 +98,15 @@ final class StreamCall: GatewayCall {
     /// copies in what is still unsent; see ``PendingBytes``).
     @inline(__always)
     func deliverLive(_ bytes: UnsafeRawBufferPointer, key: Int32) {
-        guard machine.isLive else { return }
-        if conflating {
-            conflate(bytes, key: key, skipped: 0, snapshot: false)
-            return
-        }
+        guard queuesTick(bytes, key: key) else { return }
         let limit = maxPendingBytes
         let outcome = pendingRef._withUnsafeGuaranteedRef { $0.borrow(bytes, limit: limit) }
         if outcome.rawValue != 0 {
-            // The context only once per stream per loop turn.
             if outcome.contains(.refused) {
                 overflow(bytes, key: key, skipped: 0, snapshot: false)
                 return
             }
+            // The loop and the context only once per stream per loop turn.
             if outcome.contains(.listForPass) { context.borrowedInPass(pendingRef) }
             if outcome.contains(.queueForFlush) { context.queued(outbound) }
         }
@@ -121,11 +117,7 @@ final class StreamCall: GatewayCall {
     /// outlive the call, such as a held or replayed tick).
     @inline(__always)
     func enqueueTick(_ bytes: UnsafeRawBufferPointer, key: Int32) {
-        guard machine.isLive else { return }
-        if conflating {
-            conflate(bytes, key: key, skipped: 0, snapshot: false)
-            return
-        }
+        guard queuesTick(bytes, key: key) else { return }
         let limit = maxPendingBytes
         if !pendingRef._withUnsafeGuaranteedRef({ $0.writeBytes(bytes, limit: limit) }) {
             overflow(bytes, key: key, skipped: 0, snapshot: false)
@@ -134,6 +126,18 @@ final class StreamCall: GatewayCall {
         hadTraffic = true
         // The context only once per stream per loop turn.
         if outboundRef._withUnsafeGuaranteedRef({ $0.queueForFlush() }) { context.queued(outbound) }
+    }
+
+    /// True when a tick goes into the queue; false when it was dropped (the
+    /// call is ending) or conflated (the stream is behind).
+    @inline(__always)
+    private func queuesTick(_ bytes: UnsafeRawBufferPointer, key: Int32) -> Bool {
+        guard machine.isLive else { return false }
+        guard !conflating else {
+            conflate(bytes, key: key, skipped: 0, snapshot: false)
+            return false
+        }
+        return true
     }
 
     // MARK: events from the session
