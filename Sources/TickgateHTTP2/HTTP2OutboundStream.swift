@@ -52,17 +52,31 @@ package final class HTTP2OutboundStream {
     @exclusivity(unchecked) package internal(set) var closed = false
     #endif
 
+    // Read on every data-source read and every flush of the stream: loop
+    // confined like the rest, so unchecked in release builds too.
     /// gRPC-Web: the trailers go at the end of the body, as a trailer
     /// frame (``GRPCWeb/trailerFrame(_:)``), not as HTTP trailers.
+    #if DEBUG
     package var trailersInBody = false
+    #else
+    @exclusivity(unchecked) package var trailersInBody = false
+    #endif
     /// gRPC-Web text mode: the body leaves base64-encoded (each DATA frame
     /// or chunk on its own, padded).
+    #if DEBUG
     package var base64Body = false
+    #else
+    @exclusivity(unchecked) package var base64Body = false
+    #endif
 
     /// Set when what the owner appends is not what leaves: the bytes go
     /// through it to another stream first (Server-Sent Events). The
     /// connection flushes what it returns.
+    #if DEBUG
     package var transcoder: (any OutboundTranscoder)? = nil
+    #else
+    @exclusivity(unchecked) package var transcoder: (any OutboundTranscoder)? = nil
+    #endif
 
     package init() {}
 
