@@ -43,6 +43,10 @@ package final class PendingBytes {
     // the tail range. The tail lives in the object itself, so a stream that
     // takes one tick per pass (or consecutive ones) never touches `ranges`.
     #if DEBUG
+    /// What a live delivery may fill the queue to (``borrowLive(_:)``); its
+    /// owner sets it below zero to send every delivery its slow way (the
+    /// stream is ending, or behind and conflated).
+    @usableFromInline package var deliveryLimit = 0
     @usableFromInline package internal(set) var readerIndex = 0
     @usableFromInline package internal(set) var writerIndex = 0
     @usableFromInline package internal(set) var borrowedBytes = 0
@@ -61,6 +65,7 @@ package final class PendingBytes {
     @usableFromInline var rangeCount = 0
     @usableFromInline var rangeHead = 0
     #else
+    @exclusivity(unchecked) @usableFromInline package var deliveryLimit = 0
     @exclusivity(unchecked) @usableFromInline package internal(set) var readerIndex = 0
     @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
     @exclusivity(unchecked) @usableFromInline package internal(set) var borrowedBytes = 0
@@ -150,6 +155,13 @@ package final class PendingBytes {
         guard !listedForPass else { return outcome }
         listedForPass = true
         return outcome.union(.listForPass)
+    }
+
+    /// ``borrow(_:limit:)`` up to ``deliveryLimit``: a delivery that reads
+    /// nothing but this queue.
+    @inlinable @inline(__always)
+    package func borrowLive(_ bytes: UnsafeRawBufferPointer) -> BorrowOutcome {
+        borrow(bytes, limit: deliveryLimit)
     }
 
     /// The delivery pass ends and its shared bytes go: what is still

@@ -1,5 +1,6 @@
 import Testing
 @testable import TickgateGateway
+import TickgateHTTP2
 import TickgateModel
 
 /// Defect 8: de-duplicating a request and adding or removing one
@@ -9,7 +10,10 @@ import TickgateModel
 /// limit is the check, with a margin of three orders of magnitude.
 @Suite(.timeLimit(.minutes(1)))
 struct ScalingTests {
-    final class Subscriber {}
+    final class Subscriber: DeliveryTarget {
+        let queue = PendingBytes()
+        var pendingRef: Unmanaged<PendingBytes> { .passUnretained(queue) }
+    }
 
     @Test func oneSymbolWithTwoHundredThousandSubscribers() {
         let list = SubscriberList<Subscriber>()

@@ -1,9 +1,13 @@
 import Testing
 @testable import TickgateGateway
+import TickgateHTTP2
 import TickgateModel
 
 @Suite struct SubscriberListTests {
-    final class Sub {}
+    final class Sub: DeliveryTarget {
+        let queue = PendingBytes()
+        var pendingRef: Unmanaged<PendingBytes> { .passUnretained(queue) }
+    }
 
     @Test func insertsOnceAndRemovesInConstantTimeKeepingTheOthers() {
         let list = SubscriberList<Sub>()
@@ -13,6 +17,10 @@ import TickgateModel
         #expect([list.remove(a), list.remove(a)] == [true, false])
         #expect(Set(list.list.map(ObjectIdentifier.init)) == [ObjectIdentifier(b), ObjectIdentifier(c)])
         #expect(list.contains(c) && !list.contains(a))
+        // Each member still comes with its own queue after the swap-remove.
+        list.forEachMember { member, pending in
+            #expect(pending.toOpaque() == member.takeUnretainedValue().pendingRef.toOpaque())
+        }
         list.remove(b)
         list.remove(c)
         #expect(list.isEmpty)

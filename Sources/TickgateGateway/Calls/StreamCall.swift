@@ -11,19 +11,19 @@ import TickgateModel
 /// client is not reading, and the stream is conflated (it keeps only the
 /// latest tick per pair until it catches up, see `StreamCall+Conflation`),
 /// or, for a lossless subscription, told where it stands and ended.
-final class StreamCall: GatewayCall {
+final class StreamCall: GatewayCall, DeliveryTarget {
     // What a delivery reads and writes comes first (stored properties are
     // laid out in order): one cache line of the call per delivery.
     #if DEBUG
-    var machine = StreamCallStateMachine()
+    var machine = StreamCallStateMachine() { didSet { updateDeliveryLimit() } }
     #else
-    @exclusivity(unchecked) var machine = StreamCallStateMachine()
+    @exclusivity(unchecked) var machine = StreamCallStateMachine() { didSet { updateDeliveryLimit() } }
     #endif
     /// Behind: every tick goes through `conflated` until it catches up.
     #if DEBUG
-    var conflating = false
+    var conflating = false { didSet { updateDeliveryLimit() } }
     #else
-    @exclusivity(unchecked) var conflating = false
+    @exclusivity(unchecked) var conflating = false { didSet { updateDeliveryLimit() } }
     #endif
     /// Something was queued since the last heartbeat check.
     #if DEBUG
@@ -82,6 +82,7 @@ final class StreamCall: GatewayCall {
         self.maxPendingBytes = context.limits.maxPendingBytesPerStream
         self.outboundRef = .passUnretained(outbound)
         self.pendingRef = .passUnretained(outbound.pending)
+        outbound.pending.deliveryLimit = maxPendingBytes
         self.subscriptions = StreamSubscriptions(
             limit: min(context.limits.maxSubscriptionsPerStream, grant.rights.limits.subscriptions ?? .max))
         self.deframer = GRPCMessageDeframer(maxMessageSize: context.limits.maxMessageSize, allocator: context.allocator)
@@ -93,24 +94,30 @@ final class StreamCall: GatewayCall {
 
     // MARK: fan-out (hot path)
 
-    /// One live tick of the delivery pass: its shared, already-framed bytes
-    /// are borrowed, not copied (valid until the pass ends, when the loop
-    /// copies in what is still unsent; see ``PendingBytes``).
-    @inline(__always)
-    func deliverLive(_ bytes: UnsafeRawBufferPointer, key: Int32) {
-        guard queuesTick(bytes, key: key) else { return }
-        let limit = maxPendingBytes
-        let outcome = pendingRef._withUnsafeGuaranteedRef { $0.borrow(bytes, limit: limit) }
-        if outcome.rawValue != 0 {
-            if outcome.contains(.refused) {
-                overflow(bytes, key: key, skipped: 0, snapshot: false)
-                return
-            }
-            // The loop and the context only once per stream per loop turn.
-            if outcome.contains(.listForPass) { context.borrowedInPass(pendingRef) }
-            if outcome.contains(.queueForFlush) { context.queued(outbound) }
+    /// A live tick of the delivery pass went to this stream's queue
+    /// (`PendingBytes.borrowLive`: its shared, already-framed bytes are
+    /// borrowed, not copied, until the pass ends) and the queue asks
+    /// something of the call: list it for the pass's end or with the
+    /// connection's output (once per stream per loop turn), or take the
+    /// tick the slow way (refused: the stream is past its bound, behind, or
+    /// ending).
+    @inline(never)
+    func borrowed(_ outcome: PendingBytes.BorrowOutcome, _ bytes: UnsafeRawBufferPointer, key: Int32) {
+        if outcome.contains(.refused) {
+            guard queuesTick(bytes, key: key) else { return }
+            overflow(bytes, key: key, skipped: 0, snapshot: false)
+            return
         }
+        if outcome.contains(.listForPass) { context.borrowedInPass(pendingRef) }
+        if outcome.contains(.queueForFlush) { context.queued(outbound) }
+        // Once per flush is enough for the heartbeat check.
         hadTraffic = true
+    }
+
+    /// Live and not conflating: deliveries may borrow up to the bound;
+    /// otherwise each is refused to ``borrowed(_:_:key:)``.
+    private func updateDeliveryLimit() {
+        outbound.pending.deliveryLimit = machine.isLive && !conflating ? maxPendingBytes : -1
     }
 
     /// Appends one tick's already-framed bytes (a copy: bytes that do not

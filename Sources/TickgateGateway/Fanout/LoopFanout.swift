@@ -296,7 +296,12 @@ final class LoopFanout {
                     entry.capped.forEach { $0.sendStatus(status) }
                 }
                 let key = tick.key
-                entry.subscribers.forEach { $0.deliverLive(bytes, key: key) }
+                // Only the stream's queue is read; the call only when the
+                // queue asks (first borrow since a flush, or refused).
+                entry.subscribers.forEachMember { call, pending in
+                    let outcome = pending._withUnsafeGuaranteedRef { $0.borrowLive(bytes) }
+                    if outcome.rawValue != 0 { call._withUnsafeGuaranteedRef { $0.borrowed(outcome, bytes, key: key) } }
+                }
                 count &+= entry.subscribers.count
                 if !entry.capped.isEmpty {
                     entry.capped.forEach { $0.offerCapped(bytes, key: key, now: receive) }
