@@ -41,9 +41,7 @@ package final class HTTP2OutboundStream {
     /// Marks the stream as listed for the next flush; false if it already was.
     @inlinable @inline(__always)
     package func queueForFlush() -> Bool {
-        guard !pending.isQueuedForFlush else { return false }
-        pending.isQueuedForFlush = true
-        return true
+        pending.markQueuedForFlush()
     }
     /// The session stopped serving this stream.
     #if DEBUG
